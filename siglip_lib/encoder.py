@@ -1,0 +1,57 @@
+# GENERATED FILE, DO NOT EDIT: edit notebooks/04_encoder_block.ipynb and run `python tools/export.py`.
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from siglip_lib.attention import MultiheadAttention
+
+
+class MLP(nn.Module):
+    """Position-wise feed-forward: Linear D -> 4D, GELU (tanh approximation), Linear 4D -> D."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.fc1 = nn.Linear(config.embed_dim, config.mlp_hidden_dim)
+        self.fc2 = nn.Linear(config.mlp_hidden_dim, config.embed_dim)
+
+    def forward(self, x):  # [B, N, D]
+        return self.fc2(F.gelu(self.fc1(x), approximate="tanh"))  # [B, N, 4D] -> [B, N, D]
+
+
+class EncoderBlock(nn.Module):
+    """One pre-LayerNorm transformer block: x + attn(LN(x)), then x + MLP(LN(x))."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.layer_norm1 = nn.LayerNorm(config.embed_dim, eps=config.layer_norm_eps)
+        self.self_attn = MultiheadAttention(config)
+        self.layer_norm2 = nn.LayerNorm(config.embed_dim, eps=config.layer_norm_eps)
+        self.mlp = MLP(config)
+
+    def forward(self, x, output_attentions: bool = False):
+        """x [B, N, D] -> (x [B, N, D], attention weights [B, H, N, N] or None)."""
+        attn_out, weights = self.self_attn(self.layer_norm1(x), output_attentions=output_attentions)
+        x = x + attn_out  # residual around attention
+        x = x + self.mlp(self.layer_norm2(x))  # residual around the MLP
+        return x, weights
+
+
+class SigLipEncoder(nn.Module):
+    """A stack of num_encoder_blocks EncoderBlocks."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.encoder_blocks = nn.ModuleList([EncoderBlock(config) for _ in range(config.num_encoder_blocks)])
+
+    def forward(self, x, output_attentions: bool = False, output_hidden_states: bool = False):
+        """x [B, N, D] -> (x [B, N, D], hidden_states (L+1 tensors) or None, attentions (L tensors) or None)."""
+        hidden_states = [x] if output_hidden_states else None
+        attentions = [] if output_attentions else None
+        for block in self.encoder_blocks:
+            x, weights = block(x, output_attentions=output_attentions)
+            if output_hidden_states:
+                hidden_states.append(x)
+            if output_attentions:
+                attentions.append(weights)
+        return x, (tuple(hidden_states) if output_hidden_states else None), (tuple(attentions) if output_attentions else None)

@@ -1,0 +1,60 @@
+# GENERATED FILE, DO NOT EDIT: edit notebooks/00_overview.ipynb and run `python tools/export.py`.
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_MEAN = (0.5, 0.5, 0.5)
+IMAGE_STD = (0.5, 0.5, 0.5)
+
+
+def load_image(image) -> Image.Image:
+    """A PIL image, or a path to an image file, opened as a PIL image."""
+    if isinstance(image, Image.Image):
+        return image
+    if isinstance(image, (str, os.PathLike)):
+        path = Path(image)
+        if not path.is_file():
+            raise FileNotFoundError(f"expected an image file, but {str(path)!r} does not exist")
+        try:
+            with Image.open(path) as opened:
+                opened.load()
+                return opened
+        except UnidentifiedImageError:
+            raise ValueError(f"expected an image file, but PIL cannot read {str(path)!r} as an image") from None
+    raise TypeError(f"expected a PIL.Image.Image or a path to an image, got {type(image).__name__}")
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """RGB, with any transparency composited onto white (as transformers' convert_to_rgb does)."""
+    if "A" in image.getbands() or image.info.get("transparency") is not None:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def preprocess(images, size=224, mean=IMAGE_MEAN, std=IMAGE_STD) -> torch.Tensor:
+    """PIL image(s) or path(s) -> pixel_values [B, 3, H, W], equal to SiglipImageProcessor.
+
+    size: an int (square) or (height, width). Steps: to RGB, bicubic resize (no crop),
+    rescale by 1/255, normalize with mean and std (0.5 each, so values lie in [-1, 1]).
+    """
+    if isinstance(images, (list, tuple)):
+        if not images:
+            raise ValueError("expected at least one image, got an empty list")
+    else:
+        images = [images]
+    height, width = (size, size) if isinstance(size, int) else tuple(size)
+    mean = np.asarray(mean, dtype=np.float32)[:, None, None]  # [3, 1, 1]
+    std = np.asarray(std, dtype=np.float32)[:, None, None]
+    batch = []
+    for image in images:
+        rgb = to_rgb(load_image(image)).resize((width, height), resample=Image.Resampling.BICUBIC)
+        x = np.asarray(rgb).transpose(2, 0, 1)  # [3, H, W] uint8
+        x = (x.astype(np.float64) * (1 / 255)).astype(np.float32)  # rescale, rounded as transformers does
+        batch.append(torch.from_numpy((x - mean) / std))
+    return torch.stack(batch)  # [B, 3, H, W]
