@@ -95,6 +95,19 @@ class SigLipVisionModel(nn.Module):
                 interpolate_pos_encoding: bool = False) -> SigLipVisionOutput:
         return self.transformer(pixel_values, output_attentions, output_hidden_states, interpolate_pos_encoding)
 
+    @property
+    def attn_implementation(self) -> str:
+        return self.transformer.encoder.encoder_blocks[0].self_attn.attn_implementation
+
+    def set_attn_implementation(self, attn_implementation: str) -> "SigLipVisionModel":
+        """Encoder attention: "sdpa" (default, the fused kernel) or "eager" (explicit softmax, as transformers'
+        eager path). The MAP head is always eager: it has a single query."""
+        if attn_implementation not in ("sdpa", "eager"):
+            raise ValueError(f"attn_implementation must be 'sdpa' or 'eager', got {attn_implementation!r}")
+        for block in self.transformer.encoder.encoder_blocks:
+            block.self_attn.attn_implementation = attn_implementation
+        return self
+
     @classmethod
     def from_transformers(cls, hf_model) -> "SigLipVisionModel":
         """Copy the weights of a live transformers SiglipVisionModel or SiglipModel (its vision tower)."""

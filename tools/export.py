@@ -30,8 +30,9 @@ def _cell_source(cell: dict) -> str:
     return "".join(src) if isinstance(src, list) else src
 
 
-def collect(notebooks_dir: Path = NOTEBOOKS) -> dict[str, list[tuple[str, str]]]:
+def collect(notebooks_dir: Path | None = None) -> dict[str, list[tuple[str, str]]]:
     """Map module name -> [(notebook path relative to the repo, cell code without its directive)]."""
+    notebooks_dir = notebooks_dir or NOTEBOOKS
     modules: dict[str, list[tuple[str, str]]] = {}
     for nb_path in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb")):
         cells = [c for c in json.loads(nb_path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
@@ -66,8 +67,9 @@ def render(modules: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
     return files
 
 
-def generated_files_on_disk(package: Path = PACKAGE) -> dict[str, str]:
+def generated_files_on_disk(package: Path | None = None) -> dict[str, str]:
     """Files in siglip_lib/ that carry the banner (hand-written files like __init__.py do not)."""
+    package = package or PACKAGE
     out = {}
     for path in sorted(package.rglob("*.py")):
         text = path.read_text(encoding="utf-8")

@@ -1,0 +1,33 @@
+"""Settings for `pytest`: the unit tests in tests/ and the notebooks, which nbval runs.
+
+The tests never use the network. SIGLIP_OFFLINE makes the notebooks and `python -m siglip_lib.compare`
+take their offline path (random weights with the official configuration) even where the hub could be
+reached, so the stored notebook outputs stay comparable and nothing is downloaded. The notebook kernels
+that nbval starts inherit these variables.
+"""
+
+import os
+from pathlib import Path
+
+os.environ["SIGLIP_OFFLINE"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ["TRANSFORMERS_VERBOSITY"] = "error"
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent
+ASSETS = ROOT / "assets"
+
+
+@pytest.fixture(scope="session")
+def photo_pixels():
+    from siglip_lib import preprocess
+
+    return preprocess(ASSETS / "grace_hopper.jpg")  # [1, 3, 224, 224]
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)

@@ -1,0 +1,87 @@
+# GENERATED FILE, DO NOT EDIT: edit notebooks/09_attention_maps.ipynb and run `python tools/export.py`.
+
+import math
+
+import torch
+
+
+def to_grid(attn_map: torch.Tensor, grid_hw: tuple[int, int] | None = None) -> torch.Tensor:
+    """[..., N] weights per patch -> [..., grid_h, grid_w] (square grid unless grid_hw is given)."""
+    n = attn_map.shape[-1]
+    grid_h, grid_w = grid_hw if grid_hw is not None else (math.isqrt(n), math.isqrt(n))
+    if grid_h * grid_w != n:
+        raise ValueError(f"a map of {n} patches does not fill a {grid_h}x{grid_w} grid; pass grid_hw=(rows, columns)")
+    return attn_map.reshape(*attn_map.shape[:-1], grid_h, grid_w)
+
+
+def show_map(ax, pixel_values: torch.Tensor, attn_map: torch.Tensor, title: str = "", alpha: float = 0.6,
+             vmax: float | None = None, mark_patch: int | None = None, grid_hw: tuple[int, int] | None = None):
+    """Draw one image (pixel_values [3, H, W], normalized to [-1, 1]) with a patch map [N] on top."""
+    import matplotlib.pyplot as plt
+
+    image = (pixel_values.detach().float().cpu().permute(1, 2, 0) * 0.5 + 0.5).clamp(0, 1)
+    height, width = image.shape[:2]
+    grid = to_grid(attn_map.detach().float().cpu(), grid_hw)
+    ax.imshow(image)
+    im = ax.imshow(grid, cmap="inferno", alpha=alpha, extent=(0, width, height, 0), vmin=0, vmax=vmax,
+                   interpolation="nearest")
+    if mark_patch is not None:
+        rows, cols = grid.shape
+        r, c = divmod(mark_patch, cols)
+        ax.add_patch(plt.Rectangle((c * width / cols, r * height / rows), width / cols, height / rows, fill=False,
+                                   edgecolor="cyan", linewidth=2))
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return im
+
+
+def attention_rollout(attentions, residual: bool = True) -> torch.Tensor:
+    """Rolled-out attention [B, N, N]: row i says how much each input patch flows into token i at the top.
+
+    attentions: L tensors [B, H, N, N] (e.g. SigLipVisionOutput.attentions). Heads are averaged; with
+    residual=True each layer becomes 0.5 * A + 0.5 * I, as in Abnar & Zuidema (2020).
+    """
+    rollout = None
+    for layer in attentions:
+        a = layer.float().mean(dim=1)  # [B, N, N], heads averaged
+        if residual:
+            a = 0.5 * a + 0.5 * torch.eye(a.shape[-1], device=a.device)
+            a = a / a.sum(dim=-1, keepdim=True)
+        rollout = a if rollout is None else a @ rollout  # later layers act on the result of earlier ones
+    return rollout
+
+
+def probe_rollout(pooler_attention: torch.Tensor, attentions, residual: bool = True) -> torch.Tensor:
+    """[B, N]: how much each input patch contributes to the MAP-probe's embedding, through all layers."""
+    probe = pooler_attention.float().mean(dim=1)  # [B, 1, N], heads averaged
+    return (probe @ attention_rollout(attentions, residual))[:, 0]  # [B, N]
+
+
+def mean_attention_distance(attentions, patch_size: int, grid_hw: tuple[int, int] | None = None) -> torch.Tensor:
+    """[L, H]: attention-weighted distance in pixels between query and key patches, averaged over queries and batch."""
+    n = attentions[0].shape[-1]
+    grid_h, grid_w = grid_hw if grid_hw is not None else (math.isqrt(n), math.isqrt(n))
+    rows, cols = torch.meshgrid(torch.arange(grid_h), torch.arange(grid_w), indexing="ij")
+    centres = torch.stack([rows.flatten(), cols.flatten()], dim=-1).float() * patch_size  # [N, 2] in pixels
+    distance = torch.cdist(centres, centres)  # [N, N]
+    return torch.stack([(layer.float() * distance.to(layer.device)).sum(-1).mean(dim=(0, 2)) for layer in attentions])
+
+
+@torch.no_grad()
+def plant_probe_target(model, target_patch: int):
+    """Set a SigLipVisionModel's weights by hand so that every probe head attends to target_patch (in place)."""
+    t = model.transformer
+    d = model.config.embed_dim
+    u = torch.ones(d)
+    u[1::2] = -1  # mean 0, variance 1: LayerNorm leaves it unchanged
+    for p in model.parameters():
+        p.zero_()
+    t.embeddings.position_embedding.weight[target_patch] = u
+    for ln in [t.post_layernorm, t.head.layernorm] + [b.layer_norm1 for b in t.encoder.encoder_blocks] + [
+            b.layer_norm2 for b in t.encoder.encoder_blocks]:
+        ln.weight.fill_(1)
+    t.head.attention.q_proj.weight.copy_(torch.eye(d))
+    t.head.attention.k_proj.weight.copy_(torch.eye(d))
+    t.head.probe[0, 0] = 2 * u
+    return model

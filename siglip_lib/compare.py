@@ -1,0 +1,77 @@
+# GENERATED FILE, DO NOT EDIT: edit notebooks/08_parity.ipynb and run `python tools/export.py`.
+
+"""python -m siglip_lib.compare: the from-scratch SigLIP vision model against transformers, on a real photo."""
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+from siglip_lib.config import SigLipVisionConfig
+from siglip_lib.parity import cosine_stats, max_abs_diff
+from siglip_lib.preprocess import preprocess
+from siglip_lib.vision import OFFICIAL_MODEL_ID, SigLipVisionModel
+
+
+
+def default_image() -> Path:
+    """The sample photo shipped in the repository's assets/ folder."""
+    return Path(__file__).resolve().parent.parent / "assets" / "grace_hopper.jpg"
+
+
+def _load_pair(model_id: str, workdir: str):
+    """(ours, theirs, description): pretrained from the hub when possible, else random official weights."""
+    import transformers
+
+    if os.environ.get("SIGLIP_OFFLINE", "0") in ("", "0"):
+        try:
+            theirs = transformers.SiglipVisionModel.from_pretrained(model_id).eval()
+            return SigLipVisionModel.from_pretrained(model_id), theirs, f"pretrained weights of {model_id}"
+        except OSError:
+            print(f"Offline: the Hugging Face hub cannot be reached, so both models get the same random weights "
+                  f"with the {model_id} configuration.")
+    else:
+        print(f"Offline (SIGLIP_OFFLINE is set): both models get the same random weights with the {model_id} configuration.")
+    torch.manual_seed(0)
+    theirs = transformers.SiglipVisionModel(transformers.SiglipVisionConfig(**SigLipVisionConfig().to_transformers_dict()))
+    theirs.save_pretrained(workdir)  # our loader reads what transformers writes
+    return SigLipVisionModel.from_pretrained(workdir), theirs.eval(), "random weights, official configuration"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m siglip_lib.compare", description=__doc__)
+    parser.add_argument("--image", type=Path, default=None, help="photo to run both models on "
+                        "(default: assets/grace_hopper.jpg)")
+    parser.add_argument("--model-id", default=OFFICIAL_MODEL_ID, help="hub id of the checkpoint")
+    parser.add_argument("--tolerance", type=float, default=1e-5, help="largest allowed |difference|")
+    args = parser.parse_args(argv)
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    args.image = args.image or default_image()
+    pixel_values = preprocess(args.image)
+    with tempfile.TemporaryDirectory() as workdir, torch.no_grad():
+        ours, theirs, weights = _load_pair(args.model_id, workdir)
+        a, b = ours(pixel_values), theirs(pixel_values)
+    print(f"weights: {weights}; image: {args.image.name} -> pixel_values {tuple(pixel_values.shape)}")
+    print(f"before pooling (last_hidden_state): ours {tuple(a.last_hidden_state.shape)}, "
+          f"transformers {tuple(b.last_hidden_state.shape)}")
+    print(f"after pooling (pooler_output):      ours {tuple(a.pooler_output.shape)}, "
+          f"transformers {tuple(b.pooler_output.shape)}")
+    worst = 0.0
+    for name in ("last_hidden_state", "pooler_output"):
+        x, y = getattr(a, name), getattr(b, name)
+        mean, low = cosine_stats(x, y)
+        diff = max_abs_diff(x, y)
+        worst = max(worst, diff)
+        print(f"{name:17s}  cosine similarity mean {mean:.6f} min {low:.6f}  max |difference| {diff:.2e}"
+              f"{'  (bit-for-bit identical)' if torch.equal(x, y) else ''}")
+    ok = worst <= args.tolerance
+    print(f"{'PASS' if ok else 'FAIL'}: largest difference {worst:.2e} {'<=' if ok else '>'} tolerance {args.tolerance:.0e}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__" and "__file__" in globals():  # run as a script; in a notebook this cell only defines
+    sys.exit(main())

@@ -1,0 +1,98 @@
+# GENERATED FILE, DO NOT EDIT: edit notebooks/08_parity.ipynb and run `python tools/export.py`.
+
+import torch
+import torch.nn.functional as F
+
+from siglip_lib.config import SigLipVisionConfig
+from siglip_lib.vision import SigLipVisionModel
+
+
+def transformers_pair(config: SigLipVisionConfig | None = None, seed: int = 0, perturb: bool = False):
+    """(ours, hf_sdpa, hf_eager): transformers SiglipVisionModels (default and eager attention) and ours, same weights."""
+    import transformers
+
+    config = config if config is not None else SigLipVisionConfig()
+
+    def hf_config():  # one config object per model: transformers writes the attention choice into it
+        return transformers.SiglipVisionConfig(**config.to_transformers_dict())
+
+    torch.manual_seed(seed)
+    hf_sdpa = transformers.SiglipVisionModel._from_config(hf_config(), attn_implementation="sdpa").eval()
+    if perturb:
+        perturb_like_trained(hf_sdpa, seed)
+    hf_eager = transformers.SiglipVisionModel._from_config(hf_config(), attn_implementation="eager").eval()
+    assert (hf_sdpa.config._attn_implementation, hf_eager.config._attn_implementation) == ("sdpa", "eager")
+    hf_eager.load_state_dict(hf_sdpa.state_dict())
+    return SigLipVisionModel.from_transformers(hf_sdpa), hf_sdpa, hf_eager
+
+
+@torch.no_grad()
+def perturb_like_trained(model: torch.nn.Module, seed: int = 0) -> None:
+    """Make random weights behave like trained ones, in place: LayerNorms, biases, position embeddings and
+    the probe get values of a trained model's size; q and k projections x2 make attention sharp."""
+    gen = torch.Generator().manual_seed(seed)
+    for name, p in model.named_parameters():
+        noise = torch.randn(p.shape, generator=gen)
+        if "norm" in name and name.endswith("weight"):
+            p.copy_(1 + 0.5 * noise)  # LayerNorm scale around 1
+        elif name.endswith("bias"):
+            p.copy_(0.2 * noise)  # LayerNorm shifts and linear biases
+        elif "position_embedding" in name or "probe" in name:
+            p.copy_(noise)  # trained position vectors and probe are O(1) per channel
+        elif name.endswith(("q_proj.weight", "k_proj.weight")):
+            p.mul_(2.0)  # attention logits x4: peaky heads instead of near-uniform ones
+
+
+def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    return (a.double() - b.double()).abs().max().item()
+
+
+def cosine_stats(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
+    """(mean, min) cosine similarity along the last dimension."""
+    cos = F.cosine_similarity(a.double(), b.double(), dim=-1)
+    return cos.mean().item(), cos.min().item()
+
+
+@torch.no_grad()
+def compare_outputs(ours, hf_sdpa, hf_eager, pixel_values, interpolate_pos_encoding=False) -> list[dict]:
+    """One row per output: name, shape, max |difference| and whether it is bit-for-bit identical.
+
+    Outputs and hidden states: our default path against transformers' default (sdpa). Attention weights: our
+    eager path against transformers' eager path, the only one that returns them.
+    """
+    kw = dict(output_hidden_states=True, interpolate_pos_encoding=interpolate_pos_encoding)
+    a = ours(pixel_values, output_attentions=True, **kw)
+    b = hf_sdpa(pixel_values, **kw)
+    e = hf_eager(pixel_values, output_attentions=True, **kw)
+    previous = ours.attn_implementation
+    try:
+        a_eager = ours.set_attn_implementation("eager")(pixel_values, output_attentions=True, **kw)
+    finally:
+        ours.set_attn_implementation(previous)
+    rows = [dict(output="last_hidden_state", ours=a.last_hidden_state, ref=b.last_hidden_state, tol=1e-5),
+            dict(output="pooler_output", ours=a.pooler_output, ref=b.pooler_output, tol=1e-5)]
+    rows += [dict(output=f"hidden_states[{i}]", ours=x, ref=y, tol=1e-5)
+             for i, (x, y) in enumerate(zip(a.hidden_states, b.hidden_states, strict=True))]
+    rows += [dict(output=f"attentions[{i}] (eager paths)", ours=x, ref=y, tol=1e-6)
+             for i, (x, y) in enumerate(zip(a_eager.attentions, e.attentions, strict=True))]
+    rows.append(dict(output="last_hidden_state (eager paths)", ours=a_eager.last_hidden_state,
+                     ref=e.last_hidden_state, tol=1e-5))
+    if hf_sdpa.head is not None:  # transformers' head is a torch.nn.MultiheadAttention; ask it for its weights
+        probe = hf_sdpa.head.probe.expand(pixel_values.shape[0], -1, -1)
+        x = b.last_hidden_state
+        ref = hf_sdpa.head.attention(probe, x, x, need_weights=True, average_attn_weights=False)[1]
+        rows.append(dict(output="pooler_attention", ours=a.pooler_attention, ref=ref, tol=1e-6))
+    for row in rows:
+        x, y = row.pop("ours"), row.pop("ref")
+        row.update(shape=tuple(x.shape), max_abs_diff=max_abs_diff(x, y), identical=torch.equal(x, y))
+        row["ok"] = x.shape == y.shape and row["max_abs_diff"] <= row["tol"]
+    return rows
+
+
+def format_rows(rows: list[dict]) -> str:
+    """A plain-text table of compare_outputs rows."""
+    lines = [f"{'output':32s} {'shape':>20s} {'max |diff|':>11s} {'tolerance':>9s}  bit-for-bit  ok"]
+    for r in rows:
+        lines.append(f"{r['output']:32s} {str(r['shape']):>20s} {r['max_abs_diff']:11.1e} {r['tol']:9.0e}  "
+                     f"{str(r['identical']):11s}  {'yes' if r['ok'] else 'NO'}")
+    return "\n".join(lines)

@@ -1,0 +1,174 @@
+"""from_pretrained on folders that transformers writes with save_pretrained, from_transformers, and the
+errors a bad checkpoint gets."""
+
+import json
+import re
+import time
+
+import pytest
+import torch
+import transformers
+from safetensors.torch import load_file, save_file
+from torch.testing import assert_close
+
+from siglip_lib import SigLipVisionConfig, SigLipVisionModel, pretrained_or_random
+
+transformers.logging.set_verbosity_error()
+TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4)
+
+
+def tiny_vision(**overrides):
+    return transformers.SiglipVisionModel(transformers.SiglipVisionConfig(**TINY, image_size=32, patch_size=8,
+                                                                          **overrides)).eval()
+
+
+def tiny_full():
+    return transformers.SiglipModel(transformers.SiglipConfig(
+        vision_config=dict(TINY, image_size=32, patch_size=8),
+        text_config=dict(TINY, vocab_size=50, bos_token_id=None, eos_token_id=None, pad_token_id=1))).eval()
+
+
+def same_outputs(ours, theirs, size=32):
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        a, b = ours(x), theirs(x)
+    assert_close(a.last_hidden_state, b.last_hidden_state, rtol=0, atol=1e-5)
+    if b.pooler_output is not None:
+        assert_close(a.pooler_output, b.pooler_output, rtol=0, atol=1e-5)
+    else:
+        assert a.pooler_output is None
+
+
+def test_folder_of_a_vision_model(tmp_path):
+    hf = tiny_vision()
+    hf.save_pretrained(tmp_path)
+    ours = SigLipVisionModel.from_pretrained(tmp_path)
+    assert ours.config == SigLipVisionConfig(embed_dim=64, image_size=32, patch_size=8, num_attention_heads=4,
+                                             num_encoder_blocks=2, mlp_hidden_dim=128)
+    assert not ours.training
+    same_outputs(ours, hf)
+
+
+def test_folder_of_a_full_siglip_model(tmp_path):
+    hf = tiny_full()
+    hf.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["model_type"] == "siglip"
+    same_outputs(SigLipVisionModel.from_pretrained(str(tmp_path)), hf.vision_model)
+
+
+def test_sharded_checkpoint(tmp_path):
+    hf = tiny_vision()
+    hf.save_pretrained(tmp_path, max_shard_size="100KB")
+    assert (tmp_path / "model.safetensors.index.json").exists() and len(list(tmp_path.glob("*.safetensors"))) > 1
+    same_outputs(SigLipVisionModel.from_pretrained(tmp_path), hf)
+
+
+def test_vision_model_without_head(tmp_path):
+    hf = tiny_vision(vision_use_head=False)
+    hf.save_pretrained(tmp_path)
+    ours = SigLipVisionModel.from_pretrained(tmp_path)
+    assert ours.transformer.head is None
+    same_outputs(ours, hf)
+
+
+def test_older_checkpoint_with_vision_model_prefix(tmp_path):
+    """transformers 4.x saved SiglipVisionModel tensors as 'vision_model.embeddings...'."""
+    hf = tiny_vision()
+    hf.save_pretrained(tmp_path)
+    weights = load_file(tmp_path / "model.safetensors")
+    save_file({f"vision_model.{k}": v for k, v in weights.items()}, tmp_path / "model.safetensors",
+              metadata={"format": "pt"})
+    same_outputs(SigLipVisionModel.from_pretrained(tmp_path), hf)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    tiny_vision().save_pretrained(tmp_path)
+    return tmp_path
+
+
+def rewrite(folder, change):
+    weights = load_file(folder / "model.safetensors")
+    change(weights)
+    save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+
+
+def test_missing_tensor_is_named(saved):
+    rewrite(saved, lambda w: w.pop("encoder.layers.1.self_attn.k_proj.bias"))
+    with pytest.raises(ValueError, match=r"missing tensor encoder\.layers\.1\.self_attn\.k_proj\.bias"):
+        SigLipVisionModel.from_pretrained(saved)
+
+
+def test_missing_head_projection_is_named(saved):
+    rewrite(saved, lambda w: w.pop("head.attention.in_proj_weight"))
+    with pytest.raises(ValueError, match=r"missing tensor head\.attention\.in_proj_weight"):
+        SigLipVisionModel.from_pretrained(saved)
+
+
+def test_wrong_shape_is_named_with_both_shapes(saved):
+    rewrite(saved, lambda w: w.update({"post_layernorm.weight": torch.ones(65)}))
+    with pytest.raises(ValueError, match=re.escape("post_layernorm.weight: expected (64,), got (65,)")):
+        SigLipVisionModel.from_pretrained(saved)
+
+
+def test_unexpected_tensor_is_named(saved):
+    rewrite(saved, lambda w: w.update({"encoder.layers.2.mlp.fc1.weight": torch.zeros(128, 64)}))
+    with pytest.raises(ValueError, match=r"unexpected tensor encoder\.layers\.2\.mlp\.fc1\.weight"):
+        SigLipVisionModel.from_pretrained(saved)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="neither"):
+        SigLipVisionModel.from_pretrained(tmp_path / "no" / "such" / "folder")
+
+
+def test_folder_without_config(tmp_path):
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        SigLipVisionModel.from_pretrained(tmp_path)
+
+
+def test_folder_without_weights(saved):
+    (saved / "model.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match=r"expected \*\.safetensors weights .* found config\.json"):
+        SigLipVisionModel.from_pretrained(saved)
+
+
+def test_checkpoint_of_another_architecture(tmp_path):
+    transformers.ViTModel(transformers.ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                                 intermediate_size=64, image_size=32, patch_size=8)).save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="got model_type 'vit'"):
+        SigLipVisionModel.from_pretrained(tmp_path)
+
+
+def test_truncated_safetensors_file(saved):
+    data = (saved / "model.safetensors").read_bytes()
+    (saved / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="cannot read the weights file"):
+        SigLipVisionModel.from_pretrained(saved)
+
+
+def test_hub_id_offline_fails_fast_and_says_how_to_work_offline():
+    start = time.monotonic()
+    with pytest.raises(OSError, match="To work offline, pass a local folder"):
+        SigLipVisionModel.from_pretrained("google/siglip-base-patch16-224", cache_dir="/nonexistent-cache")
+    assert time.monotonic() - start < 30
+
+
+def test_from_transformers_accepts_vision_and_full_models():
+    hf = tiny_full()
+    same_outputs(SigLipVisionModel.from_transformers(hf), hf.vision_model)
+    same_outputs(SigLipVisionModel.from_transformers(hf.vision_model), hf.vision_model)
+    with pytest.raises(TypeError, match="expected a transformers SiglipVisionModel or SiglipModel, got Linear"):
+        SigLipVisionModel.from_transformers(torch.nn.Linear(2, 2))
+
+
+def test_from_transformers_keeps_dtype():
+    ours = SigLipVisionModel.from_transformers(tiny_vision().to(torch.bfloat16))
+    assert next(ours.parameters()).dtype == torch.bfloat16
+
+
+def test_pretrained_or_random_offline(capsys):
+    model, pretrained = pretrained_or_random()
+    assert not pretrained and isinstance(model, SigLipVisionModel) and model.config == SigLipVisionConfig()
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Offline")
