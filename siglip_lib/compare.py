@@ -26,9 +26,10 @@ def _load_pair(model_id: str, workdir: str):
     import transformers
 
     if os.environ.get("SIGLIP_OFFLINE", "0") in ("", "0"):
-        try:
+        try:  # ours first: it fails within seconds without a network, where transformers retries for half a minute
+            ours = SigLipVisionModel.from_pretrained(model_id)
             theirs = transformers.SiglipVisionModel.from_pretrained(model_id).eval()
-            return SigLipVisionModel.from_pretrained(model_id), theirs, f"pretrained weights of {model_id}"
+            return ours, theirs, f"pretrained weights of {model_id}"
         except OSError:
             print(f"Offline: the Hugging Face hub cannot be reached, so both models get the same random weights "
                   f"with the {model_id} configuration.")
@@ -50,6 +51,7 @@ def main(argv=None) -> int:
     import transformers
 
     transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
     args.image = args.image or default_image()
     pixel_values = preprocess(args.image)
     with tempfile.TemporaryDirectory() as workdir, torch.no_grad():
