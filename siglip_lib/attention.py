@@ -5,13 +5,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def eager_attention(query, key, value, scale: float):
+def eager_attention(query, key, value, scale: float, dropout: float = 0.0):
     """Scaled dot-product attention written out. query [B, H, Nq, d], key and value [B, H, Nk, d].
 
     Returns (output [B, H, Nq, d], weights [B, H, Nq, Nk]); each row of weights sums to 1 over the keys.
+    dropout (training only) drops attention weights, as F.scaled_dot_product_attention's dropout_p does.
     """
     scores = torch.matmul(query, key.transpose(-1, -2)) * scale  # [B, H, Nq, Nk]
     weights = F.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)  # softmax over the keys
+    if dropout:
+        weights = F.dropout(weights, dropout)
     return torch.matmul(weights, value), weights  # [B, H, Nq, d], [B, H, Nq, Nk]
 
 
@@ -51,8 +54,7 @@ class MultiheadAttention(nn.Module):
         dropout = self.dropout if self.training else 0.0
         weights = None
         if self.attn_implementation == "eager":
-            out, weights = eager_attention(q, k, v, self.scale)
-            out = F.dropout(out, dropout) if dropout else out  # (dropout is 0.0 in every SigLIP config)
+            out, weights = eager_attention(q, k, v, self.scale, dropout)  # (dropout is 0.0 in SigLIP's configs)
         else:
             out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, scale=self.scale)
             if output_attentions:

@@ -5,13 +5,18 @@ import math
 import torch
 
 
+def patch_grid(num_patches: int, grid_hw: tuple[int, int] | None = None) -> tuple[int, int]:
+    """(rows, columns) of the patch grid: square unless grid_hw is given; checked against num_patches."""
+    grid_h, grid_w = grid_hw if grid_hw is not None else (math.isqrt(num_patches), math.isqrt(num_patches))
+    if grid_h * grid_w != num_patches:
+        raise ValueError(f"{num_patches} patches do not fill a {grid_h}x{grid_w} grid; "
+                         "pass grid_hw=(rows, columns) for a non-square image")
+    return grid_h, grid_w
+
+
 def to_grid(attn_map: torch.Tensor, grid_hw: tuple[int, int] | None = None) -> torch.Tensor:
-    """[..., N] weights per patch -> [..., grid_h, grid_w] (square grid unless grid_hw is given)."""
-    n = attn_map.shape[-1]
-    grid_h, grid_w = grid_hw if grid_hw is not None else (math.isqrt(n), math.isqrt(n))
-    if grid_h * grid_w != n:
-        raise ValueError(f"a map of {n} patches does not fill a {grid_h}x{grid_w} grid; pass grid_hw=(rows, columns)")
-    return attn_map.reshape(*attn_map.shape[:-1], grid_h, grid_w)
+    """[..., N] weights per patch -> [..., grid_h, grid_w], patches in row-major order."""
+    return attn_map.reshape(*attn_map.shape[:-1], *patch_grid(attn_map.shape[-1], grid_hw))
 
 
 def show_map(ax, pixel_values: torch.Tensor, attn_map: torch.Tensor, title: str = "", alpha: float = 0.6,
@@ -60,8 +65,7 @@ def probe_rollout(pooler_attention: torch.Tensor, attentions, residual: bool = T
 
 def mean_attention_distance(attentions, patch_size: int, grid_hw: tuple[int, int] | None = None) -> torch.Tensor:
     """[L, H]: attention-weighted distance in pixels between query and key patches, averaged over queries and batch."""
-    n = attentions[0].shape[-1]
-    grid_h, grid_w = grid_hw if grid_hw is not None else (math.isqrt(n), math.isqrt(n))
+    grid_h, grid_w = patch_grid(attentions[0].shape[-1], grid_hw)
     rows, cols = torch.meshgrid(torch.arange(grid_h), torch.arange(grid_w), indexing="ij")
     centres = torch.stack([rows.flatten(), cols.flatten()], dim=-1).float() * patch_size  # [N, 2] in pixels
     distance = torch.cdist(centres, centres)  # [N, N]
@@ -69,19 +73,23 @@ def mean_attention_distance(attentions, patch_size: int, grid_hw: tuple[int, int
 
 
 @torch.no_grad()
-def plant_probe_target(model, target_patch: int):
-    """Set a SigLipVisionModel's weights by hand so that every probe head attends to target_patch (in place)."""
-    t = model.transformer
-    d = model.config.embed_dim
-    u = torch.ones(d)
-    u[1::2] = -1  # mean 0, variance 1: LayerNorm leaves it unchanged
+def plant_bright_patch_probe(model):
+    """Set a SigLipVisionModel's weights by hand so that every probe head attends to the brightest patch.
+
+    Each token becomes u * (mean pixel value of its patch), u a fixed +-1 pattern; the encoder blocks write
+    nothing; the probe is 2u, with identity query and key projections. In place; returns the model.
+    """
+    t, c = model.transformer, model.config
+    u = torch.ones(c.embed_dim)
+    u[1::2] = -1  # mean 0, variance 1: LayerNorm leaves u (and -u) unchanged
     for p in model.parameters():
         p.zero_()
-    t.embeddings.position_embedding.weight[target_patch] = u
-    for ln in [t.post_layernorm, t.head.layernorm] + [b.layer_norm1 for b in t.encoder.encoder_blocks] + [
-            b.layer_norm2 for b in t.encoder.encoder_blocks]:
+    filters = t.embeddings.patch_embedding.weight  # [D, C, P, P]
+    filters.copy_(u[:, None, None, None].expand_as(filters) / filters[0].numel())
+    for ln in [t.post_layernorm, t.head.layernorm] + [m for b in t.encoder.encoder_blocks
+                                                      for m in (b.layer_norm1, b.layer_norm2)]:
         ln.weight.fill_(1)
-    t.head.attention.q_proj.weight.copy_(torch.eye(d))
-    t.head.attention.k_proj.weight.copy_(torch.eye(d))
+    t.head.attention.q_proj.weight.copy_(torch.eye(c.embed_dim))
+    t.head.attention.k_proj.weight.copy_(torch.eye(c.embed_dim))
     t.head.probe[0, 0] = 2 * u
     return model

@@ -12,7 +12,7 @@ import torch
 from siglip_lib.config import SigLipVisionConfig
 from siglip_lib.parity import cosine_stats, max_abs_diff
 from siglip_lib.preprocess import preprocess
-from siglip_lib.vision import OFFICIAL_MODEL_ID, SigLipVisionModel
+from siglip_lib.vision import OFFICIAL_MODEL_ID, HubUnavailableError, SigLipVisionModel
 
 
 
@@ -30,11 +30,11 @@ def _load_pair(model_id: str, workdir: str):
             ours = SigLipVisionModel.from_pretrained(model_id)
             theirs = transformers.SiglipVisionModel.from_pretrained(model_id).eval()
             return ours, theirs, f"pretrained weights of {model_id}"
-        except OSError:
+        except HubUnavailableError:
             print(f"Offline: the Hugging Face hub cannot be reached, so both models get the same random weights "
-                  f"with the {model_id} configuration.")
+                  f"with the {OFFICIAL_MODEL_ID} configuration.")
     else:
-        print(f"Offline (SIGLIP_OFFLINE is set): both models get the same random weights with the {model_id} configuration.")
+        print(f"Offline (SIGLIP_OFFLINE is set): both models get the same random weights with the {OFFICIAL_MODEL_ID} configuration.")
     torch.manual_seed(0)
     theirs = transformers.SiglipVisionModel(transformers.SiglipVisionConfig(**SigLipVisionConfig().to_transformers_dict()))
     theirs.save_pretrained(workdir)  # our loader reads what transformers writes
@@ -53,17 +53,22 @@ def main(argv=None) -> int:
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     args.image = args.image or default_image()
-    pixel_values = preprocess(args.image)
     with tempfile.TemporaryDirectory() as workdir, torch.no_grad():
         ours, theirs, weights = _load_pair(args.model_id, workdir)
+        pixel_values = preprocess(args.image, size=ours.config.image_size)  # the checkpoint's own resolution
         a, b = ours(pixel_values), theirs(pixel_values)
     print(f"weights: {weights}; image: {args.image.name} -> pixel_values {tuple(pixel_values.shape)}")
     print(f"before pooling (last_hidden_state): ours {tuple(a.last_hidden_state.shape)}, "
           f"transformers {tuple(b.last_hidden_state.shape)}")
-    print(f"after pooling (pooler_output):      ours {tuple(a.pooler_output.shape)}, "
-          f"transformers {tuple(b.pooler_output.shape)}")
+    outputs = ["last_hidden_state"]
+    if a.pooler_output is None or b.pooler_output is None:
+        print("after pooling: no MAP head in this checkpoint (vision_use_head=False)")
+    else:
+        outputs.append("pooler_output")
+        print(f"after pooling (pooler_output):      ours {tuple(a.pooler_output.shape)}, "
+              f"transformers {tuple(b.pooler_output.shape)}")
     worst = 0.0
-    for name in ("last_hidden_state", "pooler_output"):
+    for name in outputs:
         x, y = getattr(a, name), getattr(b, name)
         mean, low = cosine_stats(x, y)
         diff = max_abs_diff(x, y)

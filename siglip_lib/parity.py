@@ -41,6 +41,8 @@ def perturb_like_trained(model: torch.nn.Module, seed: int = 0) -> None:
             p.copy_(noise)  # trained position vectors and probe are O(1) per channel
         elif name.endswith(("q_proj.weight", "k_proj.weight")):
             p.mul_(2.0)  # attention logits x4: peaky heads instead of near-uniform ones
+        elif name.endswith("attention.in_proj_weight"):  # the MAP head's stacked [q; k; v]
+            p[: 2 * p.shape[1]].mul_(2.0)  # the same for the probe's query and keys
 
 
 def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -77,7 +79,7 @@ def compare_outputs(ours, hf_sdpa, hf_eager, pixel_values, interpolate_pos_encod
              for i, (x, y) in enumerate(zip(a_eager.attentions, e.attentions, strict=True))]
     rows.append(dict(output="last_hidden_state (eager paths)", ours=a_eager.last_hidden_state,
                      ref=e.last_hidden_state, tol=1e-5))
-    if hf_sdpa.head is not None:  # transformers' head is a torch.nn.MultiheadAttention; ask it for its weights
+    if getattr(hf_sdpa, "head", None) is not None:  # a torch.nn.MultiheadAttention: ask it for its weights
         probe = hf_sdpa.head.probe.expand(pixel_values.shape[0], -1, -1)
         x = b.last_hidden_state
         ref = hf_sdpa.head.attention(probe, x, x, need_weights=True, average_attn_weights=False)[1]

@@ -43,6 +43,14 @@ class SigLipVisionOutput:
     attentions: tuple | None = None  # L tensors [B, H, N, N]
     pooler_attention: torch.Tensor | None = None  # [B, H, 1, N]: where the MAP probe looked
 
+    def to_tuple(self) -> tuple:
+        """The fields that are set, in order (as transformers' ModelOutput.to_tuple)."""
+        return tuple(v for v in vars(self).values() if v is not None)
+
+    def __getitem__(self, key):
+        """out[0] is last_hidden_state, out["pooler_output"] a field by name, as in transformers."""
+        return getattr(self, key) if isinstance(key, str) else self.to_tuple()[key]
+
 
 class SigLipVisionTransformer(nn.Module):
     def __init__(self, config):
@@ -63,11 +71,12 @@ class SigLipVisionTransformer(nn.Module):
 
 @torch.no_grad()
 def init_siglip_weights(model: nn.Module) -> None:
-    """SigLIP's initialisation (as transformers' SiglipPreTrainedModel does it), in place."""
+    """SigLIP-style initialisation, in place. Close to transformers' SiglipPreTrainedModel, which differs in
+    two details: it draws the MAP head's q/k/v as one stacked matrix and its out_proj LeCun-normal."""
     for m in model.modules():
         if isinstance(m, VisionEmbeddings):
-            fan_in = m.patch_embedding.weight[0].numel()
-            nn.init.trunc_normal_(m.patch_embedding.weight, std=(1 / fan_in) ** 0.5)  # LeCun normal
+            std = m.patch_embedding.weight[0].numel() ** -0.5  # LeCun normal: std 1/sqrt(fan_in), cut at 2 std
+            nn.init.trunc_normal_(m.patch_embedding.weight, std=std, a=-2 * std, b=2 * std)
             nn.init.zeros_(m.patch_embedding.bias)
             nn.init.normal_(m.position_embedding.weight, std=m.position_embedding.weight.shape[1] ** -0.5)
         elif isinstance(m, MultiheadAttention):
@@ -135,12 +144,21 @@ class SigLipVisionModel(nn.Module):
         """Load tensors named as in transformers' SiglipVisionModel; strict: every tensor present, right shape."""
         ours = convert_transformers_state_dict(hf_state_dict)
         expected = self.state_dict()
-        missing = [k for k in expected if k not in ours]
-        unexpected = [k for k in ours if k not in expected]
-        wrong = [f"{_hf_name(k)}: expected {tuple(expected[k].shape)}, got {tuple(ours[k].shape)}"
-                 for k in expected if k in ours and ours[k].shape != expected[k].shape]
-        problems = ([f"missing tensor {_hf_name(k)}" for k in missing] + [f"unexpected tensor {_hf_name(k)}" for k in unexpected]
-                    + [f"wrong shape for {w}" for w in wrong])
+        problems = {}  # by transformers name, so the three parts of a stacked in_proj are reported once
+        for k in expected:
+            name = _hf_name(k)
+            if k not in ours:
+                problems[name] = f"missing tensor {name}"
+            elif ours[k].shape != expected[k].shape:
+                want = tuple(expected[k].shape)
+                if "in_proj" in name:  # q, k and v are stored stacked: [3D, D] and [3D]
+                    want = (3 * want[0], *want[1:])
+                got = tuple(hf_state_dict[name].shape) if name in hf_state_dict else tuple(ours[k].shape)
+                problems[name] = f"wrong shape for {name}: expected {want}, got {got}"
+        for k in ours:
+            if k not in expected:
+                problems.setdefault(_hf_name(k), f"unexpected tensor {_hf_name(k)}")
+        problems = list(problems.values())
         if problems:
             more = f" (and {len(problems) - 8} more)" if len(problems) > 8 else ""
             raise ValueError(f"{source} does not fit SigLipVisionModel: " + "; ".join(problems[:8]) + more)
@@ -187,11 +205,17 @@ def _read_checkpoint(folder: Path):
     config = SigLipVisionConfig.from_transformers_dict(vision_config)
 
     index = folder / "model.safetensors.index.json"
-    if index.is_file():
+    candidates = sorted(folder.glob("*.safetensors"))
+    if index.is_file():  # sharded: the index lists the files
         files = sorted({folder / name for name in json.loads(index.read_text())["weight_map"].values()})
+    elif (folder / "model.safetensors").is_file():
+        files = [folder / "model.safetensors"]
+    elif len(candidates) == 1:
+        files = candidates
+    elif candidates:
+        raise ValueError(f"expected one weights file (model.safetensors) or a model.safetensors.index.json in "
+                         f"{folder}, found {len(candidates)} *.safetensors files and no index")
     else:
-        files = sorted(folder.glob("*.safetensors"))
-    if not files:
         found = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
         raise FileNotFoundError(f"expected *.safetensors weights in {folder}, found {found}")
     tensors = {}
@@ -211,6 +235,10 @@ def _read_checkpoint(folder: Path):
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
+class HubUnavailableError(OSError):
+    """The Hugging Face hub could not provide a checkpoint (no network, unknown repository, ...)."""
+
+
 def _resolve_checkpoint(name_or_path, revision=None, cache_dir=None, local_files_only=False) -> Path:
     """A local folder as is; a hub id downloaded (config and safetensors only) into the hub cache."""
     path = Path(name_or_path).expanduser()
@@ -226,9 +254,11 @@ def _resolve_checkpoint(name_or_path, revision=None, cache_dir=None, local_files
                                       local_files_only=local_files_only,
                                       allow_patterns=["config.json", "*.safetensors", "*.safetensors.index.json"]))
     except Exception as err:  # no network, unknown repository, gated model, ...
-        raise OSError(f"could not get {name_or_path!r} from the Hugging Face hub ({type(err).__name__}: "
-                      f"{str(err).splitlines()[0] if str(err) else ''}). To work offline, pass a local folder "
-                      "written by save_pretrained, or set HF_HUB_OFFLINE=1 to use an earlier download.") from err
+        reason = f"{type(err).__name__}: {str(err).splitlines()[0]}" if str(err) else type(err).__name__
+        raise HubUnavailableError(f"could not get {name_or_path!r} from the Hugging Face hub ({reason}), and there "
+                                  f"is no local folder of that name either. To work offline, pass a local folder "
+                                  "written by save_pretrained, or set HF_HUB_OFFLINE=1 to use an earlier "
+                                  "download.") from err
 
 
 OFFICIAL_MODEL_ID = "google/siglip-base-patch16-224"
@@ -243,8 +273,8 @@ def pretrained_or_random(model_id: str = OFFICIAL_MODEL_ID, seed: int = 0):
             model = SigLipVisionModel.from_pretrained(model_id)
             print(f"Loaded the pretrained weights of {model_id}.")
             return model, True
-        except OSError:
+        except HubUnavailableError:
             reason = "the Hugging Face hub cannot be reached"
     torch.manual_seed(seed)
-    print(f"Offline ({reason}): using random weights with the {model_id} configuration.")
+    print(f"Offline ({reason}): using random weights with the {OFFICIAL_MODEL_ID} configuration.")
     return SigLipVisionModel(SigLipVisionConfig()).eval(), False

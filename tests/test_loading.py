@@ -12,6 +12,7 @@ from safetensors.torch import load_file, save_file
 from torch.testing import assert_close
 
 from siglip_lib import SigLipVisionConfig, SigLipVisionModel, pretrained_or_random
+from siglip_lib.vision import HubUnavailableError
 
 transformers.logging.set_verbosity_error()
 TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4)
@@ -111,10 +112,49 @@ def test_wrong_shape_is_named_with_both_shapes(saved):
         SigLipVisionModel.from_pretrained(saved)
 
 
+def test_wrong_shape_of_the_stacked_head_projection_is_reported_once(saved):
+    rewrite(saved, lambda w: w.update({"head.attention.in_proj_weight": torch.zeros(195, 64)}))
+    with pytest.raises(ValueError) as err:
+        SigLipVisionModel.from_pretrained(saved)
+    assert str(err.value).count("in_proj_weight") == 1
+    assert "wrong shape for head.attention.in_proj_weight: expected (192, 64), got (195, 64)" in str(err.value)
+
+
 def test_unexpected_tensor_is_named(saved):
     rewrite(saved, lambda w: w.update({"encoder.layers.2.mlp.fc1.weight": torch.zeros(128, 64)}))
     with pytest.raises(ValueError, match=r"unexpected tensor encoder\.layers\.2\.mlp\.fc1\.weight"):
         SigLipVisionModel.from_pretrained(saved)
+
+
+def test_several_weight_files_without_an_index(saved):
+    (saved / "model.safetensors").rename(saved / "a.safetensors")
+    save_file({"x": torch.zeros(1)}, saved / "b.safetensors")
+    with pytest.raises(ValueError, match="found 2 \\*.safetensors files and no index"):
+        SigLipVisionModel.from_pretrained(saved)
+
+
+def test_a_single_weight_file_with_another_name(saved):
+    (saved / "model.safetensors").rename(saved / "weights.safetensors")
+    assert SigLipVisionModel.from_pretrained(saved).config.embed_dim == 64
+
+
+def test_folder_with_a_hub_style_config(tmp_path):
+    """The hub's config.json leaves most vision fields at their defaults; ours must fill in the same ones."""
+    hf = tiny_full()
+    hf.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["vision_config"] = {k: v for k, v in config["vision_config"].items()
+                               if k in ("hidden_size", "intermediate_size", "num_hidden_layers",
+                                        "num_attention_heads", "image_size", "patch_size", "model_type")}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    ours = SigLipVisionModel.from_pretrained(tmp_path)
+    assert ours.config.layer_norm_eps == 1e-6 and ours.config.use_head and ours.config.num_channels == 3
+    same_outputs(ours, hf.vision_model)
+
+
+def test_missing_relative_folder_that_looks_like_a_hub_id():
+    with pytest.raises(HubUnavailableError, match="no local folder of that name either"):
+        SigLipVisionModel.from_pretrained("checkpoints/my-siglip")
 
 
 def test_missing_folder(tmp_path):
@@ -149,7 +189,7 @@ def test_truncated_safetensors_file(saved):
 
 def test_hub_id_offline_fails_fast_and_says_how_to_work_offline():
     start = time.monotonic()
-    with pytest.raises(OSError, match="To work offline, pass a local folder"):
+    with pytest.raises(HubUnavailableError, match="To work offline, pass a local folder"):
         SigLipVisionModel.from_pretrained("google/siglip-base-patch16-224", cache_dir="/nonexistent-cache")
     assert time.monotonic() - start < 30
 
@@ -172,3 +212,21 @@ def test_pretrained_or_random_offline(capsys):
     assert not pretrained and isinstance(model, SigLipVisionModel) and model.config == SigLipVisionConfig()
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Offline")
+
+
+def test_pretrained_or_random_falls_back_when_the_hub_fails(monkeypatch, capsys):
+    monkeypatch.delenv("SIGLIP_OFFLINE")  # take the hub path; HF_HUB_OFFLINE=1 makes it fail at once
+    model, pretrained = pretrained_or_random("nobody-here/no-such-model")
+    assert not pretrained and isinstance(model, SigLipVisionModel)
+    assert capsys.readouterr().out.strip() == ("Offline (the Hugging Face hub cannot be reached): using random weights "
+                                               "with the google/siglip-base-patch16-224 configuration.")
+
+
+def test_pretrained_or_random_does_not_hide_a_broken_checkpoint(monkeypatch, tmp_path):
+    """Only hub failures fall back to random weights; a bad checkpoint is an error."""
+    import siglip_lib.vision as vision
+
+    monkeypatch.delenv("SIGLIP_OFFLINE")
+    monkeypatch.setattr(vision, "_resolve_checkpoint", lambda *args, **kwargs: tmp_path)  # an empty "download"
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        pretrained_or_random()

@@ -138,6 +138,13 @@ def test_bfloat16_model_takes_float32_pixels(small_model):
     assert out.pooler_output.dtype == torch.bfloat16 and torch.isfinite(out.pooler_output.float()).all()
 
 
+def test_output_indexes_like_transformers(small_model):
+    with torch.no_grad():
+        out = small_model(torch.zeros(1, 3, 32, 32))
+    assert out[0] is out.last_hidden_state and out[1] is out.pooler_output and out["pooler_output"] is out[1]
+    assert len(out.to_tuple()) == 2  # fields left at None are skipped, as in transformers
+
+
 def test_unknown_attention_implementation(small_model):
     with pytest.raises(ValueError, match="'sdpa' or 'eager', got 'flash'"):
         small_model.set_attn_implementation("flash")
