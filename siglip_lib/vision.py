@@ -35,7 +35,7 @@ class MultiheadAttentionPoolingHead(nn.Module):
 
 @dataclass
 class SigLipVisionOutput:
-    """What SigLipVisionModel returns; the field names are those of transformers."""
+    """What SigLipVisionModel returns; field names as in transformers, plus pooler_attention."""
 
     last_hidden_state: torch.Tensor  # [B, N, D], after post_layernorm
     pooler_output: torch.Tensor | None = None  # [B, D] from the MAP head (None when use_head=False)
