@@ -2,7 +2,6 @@
 
 """python -m siglip_lib.compare: the from-scratch SigLIP vision model against transformers, on a real photo."""
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -12,7 +11,7 @@ import torch
 from siglip_lib.config import SigLipVisionConfig
 from siglip_lib.parity import cosine_stats, max_abs_diff
 from siglip_lib.preprocess import preprocess
-from siglip_lib.vision import OFFICIAL_MODEL_ID, HubUnavailableError, SigLipVisionModel
+from siglip_lib.vision import OFFICIAL_MODEL_ID, HubUnavailableError, SigLipVisionModel, hub_disabled
 
 
 
@@ -25,7 +24,7 @@ def _load_pair(model_id: str, workdir: str):
     """(ours, theirs, description): pretrained from the hub when possible, else random official weights."""
     import transformers
 
-    if os.environ.get("SIGLIP_OFFLINE", "0") in ("", "0"):
+    if not hub_disabled():
         try:  # ours first: it fails within seconds without a network, where transformers retries for half a minute
             ours = SigLipVisionModel.from_pretrained(model_id)
             theirs = transformers.SiglipVisionModel.from_pretrained(model_id).eval()

@@ -1,6 +1,5 @@
 # GENERATED FILE, DO NOT EDIT: edit notebooks/04_encoder_block.ipynb and run `python tools/export.py`.
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 

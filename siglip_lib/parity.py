@@ -63,7 +63,7 @@ def compare_outputs(ours, hf_sdpa, hf_eager, pixel_values, interpolate_pos_encod
     eager path against transformers' eager path, the only one that returns them.
     """
     kw = dict(output_hidden_states=True, interpolate_pos_encoding=interpolate_pos_encoding)
-    a = ours(pixel_values, output_attentions=True, **kw)
+    a = ours(pixel_values, output_attentions=True, **kw)  # (for pooler_attention, made from a's last_hidden_state)
     b = hf_sdpa(pixel_values, **kw)
     e = hf_eager(pixel_values, output_attentions=True, **kw)
     previous = ours.attn_implementation

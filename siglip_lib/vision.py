@@ -264,9 +264,14 @@ def _resolve_checkpoint(name_or_path, revision=None, cache_dir=None, local_files
 OFFICIAL_MODEL_ID = "google/siglip-base-patch16-224"
 
 
+def hub_disabled() -> bool:
+    """True when the environment variable SIGLIP_OFFLINE asks to skip the hub (set, and not "0")."""
+    return os.environ.get("SIGLIP_OFFLINE", "0") not in ("", "0")
+
+
 def pretrained_or_random(model_id: str = OFFICIAL_MODEL_ID, seed: int = 0):
     """(model, pretrained: bool): the hub's weights when they can be had, else random weights (official config)."""
-    if os.environ.get("SIGLIP_OFFLINE", "0") not in ("", "0"):
+    if hub_disabled():
         reason = "SIGLIP_OFFLINE is set"
     else:
         try:

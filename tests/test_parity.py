@@ -91,7 +91,7 @@ def test_every_hidden_state_equals_transformers(outputs):
     ours, ref = out["ours"].hidden_states, out["sdpa"].hidden_states
     assert len(ours) == len(ref) == 13
     for i, (a, b) in enumerate(zip(ours, ref)):
-        assert_close(a, b, rtol=0, atol=1e-5, msg=lambda m: f"hidden_states[{i}]: {m}")
+        assert_close(a, b, rtol=0, atol=1e-5, msg=lambda m, i=i: f"hidden_states[{i}]: {m}")
         assert torch.equal(a, b), f"hidden_states[{i}] is not bit-for-bit equal"
 
 
@@ -101,7 +101,7 @@ def test_attentions_equal_transformers_eager(outputs):
     assert len(ours) == len(ref) == 12
     for i, (a, b) in enumerate(zip(ours, ref)):
         assert a.shape == b.shape == (2, 12, 196, 196)
-        assert_close(a, b, rtol=0, atol=1e-6, msg=lambda m: f"attentions[{i}]: {m}")
+        assert_close(a, b, rtol=0, atol=1e-6, msg=lambda m, i=i: f"attentions[{i}]: {m}")
     assert_close(out["ours_eager"].last_hidden_state, out["eager"].last_hidden_state, rtol=0, atol=1e-5)
 
 
