@@ -33,8 +33,20 @@ class MultiheadAttentionPoolingHead(nn.Module):
         return h[:, 0], weights
 
 
+class ModelOutput:
+    """Tuple-style access for the output dataclasses, as transformers' ModelOutput gives."""
+
+    def to_tuple(self) -> tuple:
+        """The fields that are set, in order (as transformers' ModelOutput.to_tuple)."""
+        return tuple(v for v in vars(self).values() if v is not None)
+
+    def __getitem__(self, key):
+        """out[0] is the first field that is set, out["pooler_output"] a field by name, as in transformers."""
+        return getattr(self, key) if isinstance(key, str) else self.to_tuple()[key]
+
+
 @dataclass
-class SigLipVisionOutput:
+class SigLipVisionOutput(ModelOutput):
     """What SigLipVisionModel returns; field names as in transformers, plus pooler_attention."""
 
     last_hidden_state: torch.Tensor  # [B, N, D], after post_layernorm
@@ -42,14 +54,6 @@ class SigLipVisionOutput:
     hidden_states: tuple | None = None  # L+1 tensors [B, N, D]: embeddings, then each block's output
     attentions: tuple | None = None  # L tensors [B, H, N, N]
     pooler_attention: torch.Tensor | None = None  # [B, H, 1, N]: where the MAP probe looked
-
-    def to_tuple(self) -> tuple:
-        """The fields that are set, in order (as transformers' ModelOutput.to_tuple)."""
-        return tuple(v for v in vars(self).values() if v is not None)
-
-    def __getitem__(self, key):
-        """out[0] is last_hidden_state, out["pooler_output"] a field by name, as in transformers."""
-        return getattr(self, key) if isinstance(key, str) else self.to_tuple()[key]
 
 
 class SigLipVisionTransformer(nn.Module):
@@ -142,27 +146,33 @@ class SigLipVisionModel(nn.Module):
 
     def load_transformers_state_dict(self, hf_state_dict: dict, source: str = "the state dict") -> None:
         """Load tensors named as in transformers' SiglipVisionModel; strict: every tensor present, right shape."""
-        ours = convert_transformers_state_dict(hf_state_dict)
-        expected = self.state_dict()
-        problems = {}  # by transformers name, so the three parts of a stacked in_proj are reported once
-        for k in expected:
-            name = _hf_name(k)
-            if k not in ours:
-                problems[name] = f"missing tensor {name}"
-            elif ours[k].shape != expected[k].shape:
-                want = tuple(expected[k].shape)
-                if "in_proj" in name:  # q, k and v are stored stacked: [3D, D] and [3D]
-                    want = (3 * want[0], *want[1:])
-                got = tuple(hf_state_dict[name].shape) if name in hf_state_dict else tuple(ours[k].shape)
-                problems[name] = f"wrong shape for {name}: expected {want}, got {got}"
-        for k in ours:
-            if k not in expected:
-                problems.setdefault(_hf_name(k), f"unexpected tensor {_hf_name(k)}")
-        problems = list(problems.values())
-        if problems:
-            more = f" (and {len(problems) - 8} more)" if len(problems) > 8 else ""
-            raise ValueError(f"{source} does not fit SigLipVisionModel: " + "; ".join(problems[:8]) + more)
-        self.load_state_dict(ours)
+        load_strict(self, convert_transformers_state_dict(hf_state_dict), hf_state_dict, _hf_name, source)
+
+
+def load_strict(module: nn.Module, ours: dict, hf_state_dict: dict, hf_name, source: str) -> None:
+    """module.load_state_dict(ours), after checking that every tensor is there with the right shape.
+
+    ours: hf_state_dict renamed to the module's names; hf_name maps one of our names back, for messages."""
+    expected = module.state_dict()
+    problems = {}  # by transformers name, so the three parts of a stacked in_proj are reported once
+    for k in expected:
+        name = hf_name(k)
+        if k not in ours:
+            problems[name] = f"missing tensor {name}"
+        elif ours[k].shape != expected[k].shape:
+            want = tuple(expected[k].shape)
+            if "in_proj" in name:  # q, k and v are stored stacked: [3D, D] and [3D]
+                want = (3 * want[0], *want[1:])
+            got = tuple(hf_state_dict[name].shape) if name in hf_state_dict else tuple(ours[k].shape)
+            problems[name] = f"wrong shape for {name}: expected {want}, got {got}"
+    for k in ours:
+        if k not in expected:
+            problems.setdefault(hf_name(k), f"unexpected tensor {hf_name(k)}")
+    problems = list(problems.values())
+    if problems:
+        more = f" (and {len(problems) - 8} more)" if len(problems) > 8 else ""
+        raise ValueError(f"{source} does not fit {type(module).__name__}: " + "; ".join(problems[:8]) + more)
+    module.load_state_dict(ours)
 
 
 def convert_transformers_state_dict(hf_state_dict: dict) -> dict:
@@ -188,12 +198,8 @@ def _hf_name(our_key: str) -> str:
 
 def _read_checkpoint(folder: Path):
     """config.json + *.safetensors of a SiglipVisionModel or SiglipModel -> (config, vision state dict)."""
-    from safetensors import SafetensorError, safe_open
-
+    raw = read_config(folder)
     config_file = folder / "config.json"
-    if not config_file.is_file():
-        raise FileNotFoundError(f"expected a config.json in {folder} (a folder written by save_pretrained), found none")
-    raw = json.loads(config_file.read_text(encoding="utf-8"))
     model_type = raw.get("model_type")
     if model_type == "siglip":
         vision_config, prefixes = raw.get("vision_config") or {}, ("vision_model.",)
@@ -203,7 +209,21 @@ def _read_checkpoint(folder: Path):
         raise ValueError(f"expected a SigLIP checkpoint (model_type 'siglip' or 'siglip_vision_model') in "
                          f"{config_file}, got model_type {model_type!r}")
     config = SigLipVisionConfig.from_transformers_dict(vision_config)
+    tensors = read_tensors(weight_files(folder), keep=lambda key: not key.startswith(("text_model.", "logit_")))
+    prefix = next((p for p in prefixes if any(k.startswith(p) for k in tensors)), prefixes[0])
+    return config, {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
+
+def read_config(folder: Path) -> dict:
+    """The config.json of a folder written by save_pretrained, as a dict."""
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise FileNotFoundError(f"expected a config.json in {folder} (a folder written by save_pretrained), found none")
+    return json.loads(config_file.read_text(encoding="utf-8"))
+
+
+def weight_files(folder: Path) -> list[Path]:
+    """The *.safetensors files of a save_pretrained folder: model.safetensors, or the shards its index lists."""
     index = folder / "model.safetensors.index.json"
     candidates = sorted(folder.glob("*.safetensors"))
     if index.is_file():  # sharded: the index lists the files
@@ -218,18 +238,23 @@ def _read_checkpoint(folder: Path):
     else:
         found = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
         raise FileNotFoundError(f"expected *.safetensors weights in {folder}, found {found}")
+    return files
+
+
+def read_tensors(files: list[Path], keep=lambda key: True) -> dict:
+    """{name: tensor} for the names keep() accepts, from safetensors files; a damaged file is a ValueError."""
+    from safetensors import SafetensorError, safe_open
+
     tensors = {}
     for file in files:
         try:
             with safe_open(file, framework="pt") as f:
-                keys = list(f.keys())
-                prefix = next((p for p in prefixes if any(k.startswith(p) for k in keys)), None)
-                for key in keys:
-                    if prefix is not None and key.startswith(prefix) and not key.startswith("text_model."):
-                        tensors[key[len(prefix):]] = f.get_tensor(key)
+                for key in f.keys():
+                    if keep(key):
+                        tensors[key] = f.get_tensor(key)
         except (SafetensorError, OSError) as err:
             raise ValueError(f"cannot read the weights file {file}: {err}") from err
-    return config, tensors
+    return tensors
 
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -252,7 +277,8 @@ def _resolve_checkpoint(name_or_path, revision=None, cache_dir=None, local_files
     try:
         return Path(snapshot_download(str(name_or_path), revision=revision, cache_dir=cache_dir,
                                       local_files_only=local_files_only,
-                                      allow_patterns=["config.json", "*.safetensors", "*.safetensors.index.json"]))
+                                      allow_patterns=["config.json", "*.safetensors", "*.safetensors.index.json",
+                                                      "word_tokenizer.json"]))
     except Exception as err:  # no network, unknown repository, gated model, ...
         reason = f"{type(err).__name__}: {str(err).splitlines()[0]}" if str(err) else type(err).__name__
         raise HubUnavailableError(f"could not get {name_or_path!r} from the Hugging Face hub ({reason}), and there "
