@@ -63,6 +63,35 @@ def probe_rollout(pooler_attention: torch.Tensor, attentions, residual: bool = T
     return (probe @ attention_rollout(attentions, residual))[:, 0]  # [B, N]
 
 
+def box_coverage(boxes, image_hw: tuple[int, int], patch_size: int) -> torch.Tensor:
+    """[B, N]: for each image, the fraction of every patch (row by row) inside its box (x0, y0, x1, y1), pixels."""
+    height, width = image_hw
+    if height % patch_size or width % patch_size:
+        raise ValueError(f"image size {height}x{width} is not a multiple of patch_size {patch_size}")
+    masks = torch.zeros(len(boxes), height, width)
+    for mask, box in zip(masks, boxes):
+        x0, y0, x1, y1 = (int(v) for v in box)
+        if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
+            raise ValueError(f"expected a box (x0, y0, x1, y1) inside the {width}x{height} image, got {tuple(box)}")
+        mask[y0:y1, x0:x1] = 1
+    gh, gw = height // patch_size, width // patch_size
+    return masks.view(len(boxes), gh, patch_size, gw, patch_size).mean(dim=(2, 4)).flatten(1)  # [B, N]
+
+
+def object_attention_share(attention: torch.Tensor, boxes, image_hw: tuple[int, int], patch_size: int):
+    """(attention share on the object [B], share of the image the object covers [B]).
+
+    attention: [B, N], one distribution over the patches per image (e.g. the probe's, heads averaged)."""
+    if attention.dim() != 2 or attention.shape[0] != len(boxes):
+        raise ValueError(f"expected attention [B, N] with one row per box ({len(boxes)} boxes), "
+                         f"got shape {tuple(attention.shape)}")
+    coverage = box_coverage(boxes, image_hw, patch_size)
+    if coverage.shape != attention.shape:
+        raise ValueError(f"attention has {attention.shape[1]} patches, but a {image_hw} image in {patch_size}-pixel "
+                         f"patches has {coverage.shape[1]}")
+    return (attention.float() * coverage).sum(dim=-1), coverage.mean(dim=-1)
+
+
 def mean_attention_distance(attentions, patch_size: int, grid_hw: tuple[int, int] | None = None) -> torch.Tensor:
     """[L, H]: attention-weighted distance in pixels between query and key patches, averaged over queries and batch."""
     grid_h, grid_w = patch_grid(attentions[0].shape[-1], grid_hw)

@@ -84,6 +84,11 @@ def compare_outputs(ours, hf_sdpa, hf_eager, pixel_values, interpolate_pos_encod
         x = b.last_hidden_state
         ref = hf_sdpa.head.attention(probe, x, x, need_weights=True, average_attn_weights=False)[1]
         rows.append(dict(output="pooler_attention", ours=a.pooler_attention, ref=ref, tol=1e-6))
+    return _measure(rows)
+
+
+def _measure(rows: list[dict]) -> list[dict]:
+    """Replace each row's pair of tensors by their shape, max |difference|, bit-for-bit flag and verdict."""
     for row in rows:
         x, y = row.pop("ours"), row.pop("ref")
         row.update(shape=tuple(x.shape), max_abs_diff=max_abs_diff(x, y), identical=torch.equal(x, y))
@@ -98,3 +103,33 @@ def format_rows(rows: list[dict]) -> str:
         lines.append(f"{r['output']:32s} {str(r['shape']):>20s} {r['max_abs_diff']:11.1e} {r['tol']:9.0e}  "
                      f"{str(r['identical']):11s}  {'yes' if r['ok'] else 'NO'}")
     return "\n".join(lines)
+
+
+def siglip_pair(config=None, seed: int = 0):
+    """(ours, transformers SiglipModel) with the same weights: transformers' init, perturbed, t = 10, b = -10."""
+    import math
+
+    import transformers
+
+    from siglip_lib.model import SigLipConfig, SigLipModel
+
+    config = config if config is not None else SigLipConfig()
+    torch.manual_seed(seed)
+    hf = transformers.SiglipModel(transformers.SiglipConfig(**config.to_transformers_dict())).eval()
+    perturb_like_trained(hf, seed)
+    with torch.no_grad():
+        hf.logit_scale.fill_(math.log(10))
+        hf.logit_bias.fill_(-10.0)
+    return SigLipModel.from_transformers(hf).eval(), hf
+
+
+@torch.no_grad()
+def compare_siglip_outputs(ours, hf, pixel_values, input_ids) -> list[dict]:
+    """compare_outputs for the two-tower model: embeddings, logits and the sigmoid loss, default paths."""
+    a = ours(pixel_values=pixel_values, input_ids=input_ids, return_loss=True)
+    b = hf(pixel_values=pixel_values, input_ids=input_ids, return_loss=True)
+    rows = [dict(output=name, ours=getattr(a, name), ref=getattr(b, name), tol=1e-5)
+            for name in ("text_embeds", "image_embeds", "logits_per_image", "logits_per_text", "loss")]
+    rows.append(dict(output="text last_hidden_state", ours=a.text_model_output.last_hidden_state,
+                     ref=b.text_model_output.last_hidden_state, tol=1e-5))
+    return _measure(rows)
