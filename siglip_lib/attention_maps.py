@@ -89,6 +89,7 @@ def object_attention_share(attention: torch.Tensor, boxes, image_hw: tuple[int, 
     if coverage.shape != attention.shape:
         raise ValueError(f"attention has {attention.shape[1]} patches, but a {image_hw} image in {patch_size}-pixel "
                          f"patches has {coverage.shape[1]}")
+    coverage = coverage.to(attention.device)
     return (attention.float() * coverage).sum(dim=-1), coverage.mean(dim=-1)
 
 

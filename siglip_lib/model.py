@@ -120,6 +120,8 @@ class SigLipModel(nn.Module):
             prefix = next((p for p in parts if key.startswith(p)), None)
             if prefix is not None:
                 parts[prefix][key[len(prefix):]] = tensor
+            elif key not in ("logit_scale", "logit_bias"):
+                raise ValueError(f"{source} does not fit SigLipModel: unexpected tensor {key}")
         for name in ("logit_scale", "logit_bias"):
             if name not in hf_state_dict:
                 raise ValueError(f"{source} does not fit SigLipModel: missing tensor {name}")
@@ -156,9 +158,9 @@ class SigLipModel(nn.Module):
         model.load_transformers_state_dict(read_tensors(weight_files(folder)), source=str(folder))
         if (folder / WordTokenizer.FILE).is_file():
             model.tokenizer = WordTokenizer.load(folder)
-        else:
-            model.tokenizer = PretrainedTokenizer(name_or_path, model.config.text_config.max_position_embeddings)
-        return model.eval()
+        elif any((folder / name).is_file() for name in PretrainedTokenizer.FILES):
+            model.tokenizer = PretrainedTokenizer(folder, model.config.text_config.max_position_embeddings)
+        return model.eval()  # (no tokenizer files: model.tokenizer stays None)
 
     def save_pretrained(self, folder) -> Path:
         """Write config.json + model.safetensors in transformers' format (and the word tokenizer, if any)."""
@@ -178,10 +180,13 @@ class SigLipModel(nn.Module):
 class PretrainedTokenizer:
     """transformers' tokenizer of a pretrained SigLIP, called the way SigLIP was trained: every caption padded
     to max_length. (Padding to the longest caption instead is the classic mistake: the last position, which
-    SigLIP reads the caption vector from, then holds a different token.) Loaded on first use."""
+    SigLIP reads the caption vector from, then holds a different token.) Loaded from the checkpoint's folder
+    on first use, so it needs no network of its own."""
 
-    def __init__(self, name_or_path, max_length: int):
-        self.name_or_path, self.max_length, self._tokenizer = str(name_or_path), max_length, None
+    FILES = ("tokenizer_config.json", "tokenizer.json", "spiece.model")  # any of these: a tokenizer is there
+
+    def __init__(self, folder, max_length: int):
+        self.name_or_path, self.max_length, self._tokenizer = str(folder), max_length, None
 
     def __call__(self, captions) -> torch.Tensor:
         if self._tokenizer is None:

@@ -11,7 +11,7 @@ FORMS = ("circle", "square", "triangle", "star")
 CLASS_NAMES = [f"{colour} {form}" for colour in COLOURS for form in FORMS]  # 16 classes
 IMAGE_SIZE = 64
 SIDE_RANGE = (16, 26)  # the side of a shape's box, in pixels
-HELD_OUT_SEED = 20261126  # training draws its seeds as [train_seed, step], so never this one
+HELD_OUT_SEED = 20261126  # an int; training batches use [train_seed, step, 1], never equal to an int seed
 
 
 class Shapes(NamedTuple):
@@ -49,19 +49,22 @@ def _draw(draw: ImageDraw.ImageDraw, form: str, box: tuple, fill: tuple) -> None
 def make_shapes(n: int, seed, distinct_classes: bool = False, image_size: int = IMAGE_SIZE) -> Shapes:
     """n captioned images of one coloured shape each. seed: an int or a list of ints (numpy's SeedSequence).
 
-    distinct_classes=True gives n <= 16 images of n different classes (a training batch with no two
-    images of one caption, so every off-diagonal pair really is a non-match)."""
+    Image i is drawn from its own random stream, so make_shapes(200, s) is the first 200 of
+    make_shapes(500, s). distinct_classes=True gives n <= 16 images of n different classes (a training
+    batch with no two images of one caption, so every off-diagonal pair really is a non-match)."""
     if not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be a non-negative int, got {n!r}")
-    rng = np.random.default_rng(seed)
+    root = np.random.SeedSequence(seed)
+    streams = [np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(1, i))) for i in range(n)]
     if distinct_classes:
         if n > len(CLASS_NAMES):
             raise ValueError(f"distinct_classes allows at most {len(CLASS_NAMES)} images, got n={n}")
-        labels = rng.permutation(len(CLASS_NAMES))[:n].tolist()
+        order = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(0,)))
+        labels = order.permutation(len(CLASS_NAMES))[:n].tolist()
     else:
-        labels = rng.integers(0, len(CLASS_NAMES), size=n).tolist()
+        labels = [int(rng.integers(0, len(CLASS_NAMES))) for rng in streams]
     images, captions, boxes = [], [], []
-    for label in labels:
+    for label, rng in zip(labels, streams):
         colour, form = CLASS_NAMES[label].split()
         image = _background(rng, image_size)
         side = int(rng.integers(SIDE_RANGE[0], SIDE_RANGE[1] + 1)) * image_size // IMAGE_SIZE

@@ -115,8 +115,8 @@ def check_input_ids(input_ids, vocab_size: int, max_length: int) -> None:
     if input_ids.dim() != 2:
         hint = " (a single caption? add a batch dimension: ids.unsqueeze(0))" if input_ids.dim() == 1 else ""
         raise ValueError(f"input_ids must have 2 dimensions [B, T], got shape {tuple(input_ids.shape)}{hint}")
-    if input_ids.dtype.is_floating_point or input_ids.dtype.is_complex or input_ids.dtype == torch.bool:
-        raise TypeError(f"input_ids must hold integer token ids, got {input_ids.dtype}")
+    if input_ids.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"input_ids must hold integer token ids (torch.int64 or torch.int32), got {input_ids.dtype}")
     if not 1 <= input_ids.shape[1] <= max_length:
         raise ValueError(f"captions must be 1 to {max_length} tokens long (max_position_embeddings), "
                          f"got {input_ids.shape[1]}")

@@ -69,6 +69,10 @@ def train(model: SigLipModel, config: TrainConfig, progress: bool = True, eval_e
     (evaluation excluded)."""
     if config.loss not in ("sigmoid", "softmax"):
         raise ValueError(f"loss must be 'sigmoid' or 'softmax', got {config.loss!r}")
+    if not 2 <= config.batch_size <= len(CLASS_NAMES):
+        raise ValueError(f"batch_size must be 2 to {len(CLASS_NAMES)}: a batch holds images of distinct classes "
+                         f"(no false negatives), got {config.batch_size}")
+    device = next(model.parameters()).device
     loss_fn = sigmoid_loss if config.loss == "sigmoid" else softmax_loss
     decay = [p for p in model.parameters() if p.dim() >= 2]  # matrices decay; biases, norms, t, b do not
     rest = [p for p in model.parameters() if p.dim() < 2]
@@ -76,15 +80,15 @@ def train(model: SigLipModel, config: TrainConfig, progress: bool = True, eval_e
                                    {"params": rest, "weight_decay": 0.0}], lr=config.lr)
     from tqdm.auto import tqdm
 
-    monitor = make_shapes(200, seed=HELD_OUT_SEED)  # the first 200 of the held-out images
+    monitor = make_shapes(200, seed=HELD_OUT_SEED)  # the first 200 of held_out_accuracy's 500 images
     model.train()
     losses, accuracy, evaluating = [], [], 0.0
     start = time.perf_counter()
     bar = tqdm(range(config.steps), desc=f"training ({config.loss} loss)", disable=not progress, mininterval=1)
     for step in bar:
-        batch = make_shapes(config.batch_size, seed=[config.seed, step], distinct_classes=True)
-        pixel_values = preprocess(batch.images, size=IMAGE_SIZE)
-        input_ids = model.tokenizer(batch.captions)
+        batch = make_shapes(config.batch_size, seed=[config.seed, step, 1], distinct_classes=True)
+        pixel_values = preprocess(batch.images, size=IMAGE_SIZE).to(device)
+        input_ids = model.tokenizer(batch.captions).to(device)
         logits = model(pixel_values=pixel_values, input_ids=input_ids).logits_per_text
         loss = loss_fn(logits)
         for group in optimizer.param_groups:

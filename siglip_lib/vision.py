@@ -265,7 +265,7 @@ class HubUnavailableError(OSError):
 
 
 def _resolve_checkpoint(name_or_path, revision=None, cache_dir=None, local_files_only=False) -> Path:
-    """A local folder as is; a hub id downloaded (config and safetensors only) into the hub cache."""
+    """A local folder as is; a hub id downloaded (config, safetensors and tokenizer files) into the hub cache."""
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         return path
@@ -278,7 +278,8 @@ def _resolve_checkpoint(name_or_path, revision=None, cache_dir=None, local_files
         return Path(snapshot_download(str(name_or_path), revision=revision, cache_dir=cache_dir,
                                       local_files_only=local_files_only,
                                       allow_patterns=["config.json", "*.safetensors", "*.safetensors.index.json",
-                                                      "word_tokenizer.json"]))
+                                                      "word_tokenizer.json", "tokenizer_config.json",
+                                                      "tokenizer.json", "spiece.model", "special_tokens_map.json"]))
     except Exception as err:  # no network, unknown repository, gated model, ...
         reason = f"{type(err).__name__}: {str(err).splitlines()[0]}" if str(err) else type(err).__name__
         raise HubUnavailableError(f"could not get {name_or_path!r} from the Hugging Face hub ({reason}), and there "

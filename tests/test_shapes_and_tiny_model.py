@@ -56,9 +56,22 @@ def test_boxes_hold_the_object():
 
 def test_held_out_images_are_not_training_images():
     held_out = make_shapes(16, seed=HELD_OUT_SEED)
-    first_batches = [make_shapes(16, seed=[0, step], distinct_classes=True) for step in range(3)]
+    first_batches = [make_shapes(16, seed=[0, step, 1], distinct_classes=True) for step in range(3)]
     for batch in first_batches:
         assert not any(np.array_equal(np.asarray(a), np.asarray(b)) for a in held_out.images for b in batch.images)
+
+
+def test_training_seeds_never_equal_an_int_seed():
+    """numpy pads seeds with zeros ([s, 0] is the seed s), so training seeds end in a non-zero tag."""
+    for step in range(50):
+        training = np.random.SeedSequence([0, step, 1]).entropy
+        assert all(np.random.SeedSequence(s).entropy != training for s in (0, step, HELD_OUT_SEED))
+
+
+def test_fewer_images_are_a_prefix_of_more():
+    few, many = make_shapes(5, seed=HELD_OUT_SEED), make_shapes(12, seed=HELD_OUT_SEED)
+    assert few.captions == many.captions[:5] and few.boxes == many.boxes[:5]
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(few.images, many.images))
 
 
 def test_learning_rate_schedule():
@@ -87,6 +100,8 @@ def test_softmax_training_runs_and_rejects_unknown_losses():
     assert len(history["loss"]) == 3
     with pytest.raises(ValueError, match="'sigmoid' or 'softmax'"):
         train(model, TrainConfig(steps=1, loss="hinge"), progress=False)
+    with pytest.raises(ValueError, match="batch_size must be 2 to 16.*got 32"):
+        train(model, TrainConfig(steps=1, batch_size=32), progress=False)
 
 
 def test_training_command_writes_a_loadable_folder(tmp_path, capsys):

@@ -127,7 +127,9 @@ def test_from_pretrained_of_a_transformers_folder(tmp_path):
         torch.testing.assert_close(loaded(pixel_values=pixel_values, input_ids=input_ids).logits_per_image,
                                    hf(pixel_values=pixel_values, input_ids=input_ids).logits_per_image,
                                    rtol=0, atol=1e-5)
-    assert isinstance(loaded.tokenizer, PretrainedTokenizer)  # no word tokenizer in a transformers folder
+    assert loaded.tokenizer is None  # no tokenizer files in this folder: zero_shot says so
+    with pytest.raises(ValueError, match="no tokenizer"):
+        zero_shot(loaded, [Image.new("RGB", (32, 32))], ["a cat", "a dog"])
 
 
 def test_from_pretrained_refuses_a_vision_tower_alone(tmp_path):
@@ -150,6 +152,18 @@ def test_from_pretrained_names_missing_tensors(tmp_path):
     tensors["logit_bias"] = torch.zeros(1)
     save_file(tensors, tmp_path / "model.safetensors")
     with pytest.raises(ValueError, match=r"\(text_model\).*missing tensor final_layer_norm.weight"):
+        SigLipModel.from_pretrained(tmp_path)
+
+
+def test_from_pretrained_refuses_unexpected_tensors(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    model, _ = hf_pair(small_config())
+    model.save_pretrained(tmp_path)
+    tensors = load_file(tmp_path / "model.safetensors")
+    tensors["classifier.weight"] = torch.zeros(2, 64)
+    save_file(tensors, tmp_path / "model.safetensors")
+    with pytest.raises(ValueError, match="unexpected tensor classifier.weight"):
         SigLipModel.from_pretrained(tmp_path)
 
 
@@ -196,7 +210,8 @@ def test_word_tokenizer():
 
 @pytest.mark.parametrize("bad, error, message", [
     (torch.zeros(16, dtype=torch.long), ValueError, r"2 dimensions \[B, T\].*add a batch dimension"),
-    (torch.zeros(1, 16), TypeError, "integer token ids, got torch.float32"),
+    (torch.zeros(1, 16), TypeError, r"integer token ids \(torch.int64 or torch.int32\), got torch.float32"),
+    (torch.zeros(1, 16, dtype=torch.uint8), TypeError, "got torch.uint8"),
     (torch.zeros(1, 17, dtype=torch.long), ValueError, r"1 to 16 tokens long.*got 17"),
     (torch.full((1, 4), 300), ValueError, r"token ids must lie in \[0, 300\).*300 to 300"),
     ("a red circle", TypeError, "must be a torch.Tensor"),
@@ -245,6 +260,7 @@ def test_pretrained_checkpoint_tokenizes_with_transformers(tmp_path):
     hf.save_pretrained(folder)
     transformers.SiglipTokenizer(vocab_file=str(tmp_path / "spiece.model")).save_pretrained(folder)
     model = SigLipModel.from_pretrained(folder)
+    assert isinstance(model.tokenizer, PretrainedTokenizer)
     ids = model.tokenizer(["a cat", "a photo of a dog"])
     assert ids.shape == (2, 16)  # padded to max_position_embeddings, not to the longest caption
     assert (ids[0, -3:] == ids[0, -1]).all()  # the short caption ends in padding
