@@ -1,5 +1,6 @@
 # GENERATED FILE, DO NOT EDIT: edit notebooks/04_encoder_block.ipynb and run `python tools/export.py`.
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -15,7 +16,12 @@ class MLP(nn.Module):
         self.fc2 = nn.Linear(config.mlp_hidden_dim, config.embed_dim)
 
     def forward(self, x):  # [B, N, D]
-        return self.fc2(F.gelu(self.fc1(x), approximate="tanh"))  # [B, N, 4D] -> [B, N, D]
+        h = self.fc1(x)  # [B, N, 4D]
+        if torch.is_grad_enabled() and h.requires_grad:
+            h = F.gelu(h, approximate="tanh")  # training: autograd needs fc1's output, keep it
+        else:
+            h = torch.ops.aten.gelu_(h, approximate="tanh")  # inference: in place, one big tensor fewer
+        return self.fc2(h)  # [B, N, D]
 
 
 class EncoderBlock(nn.Module):
@@ -31,8 +37,8 @@ class EncoderBlock(nn.Module):
     def forward(self, x, output_attentions: bool = False):
         """x [B, N, D] -> (x [B, N, D], attention weights [B, H, N, N] or None)."""
         attn_out, weights = self.self_attn(self.layer_norm1(x), output_attentions=output_attentions)
-        x = x + attn_out  # residual around attention
-        x = x + self.mlp(self.layer_norm2(x))  # residual around the MLP
+        x = attn_out.add_(x)  # residual around attention: x + attn(LN(x)), summed into attn_out
+        x = self.mlp(self.layer_norm2(x)).add_(x)  # residual around the MLP, the same way
         return x, weights
 
 
