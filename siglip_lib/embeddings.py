@@ -43,6 +43,11 @@ def check_pixel_values(pixel_values, num_channels: int, patch_size: int, image_s
     if (height, width) != (image_size, image_size) and not interpolate_pos_encoding:
         raise ValueError(f"the model was built for {image_size}x{image_size} images, got {height}x{width}; "
                          "pass interpolate_pos_encoding=True to use another resolution")
+    finite = torch.isfinite(pixel_values)
+    if not finite.all():  # one NaN would silently turn every output into NaN
+        bad = (~finite).sum().item()
+        raise ValueError(f"pixel_values must be finite numbers, got {bad} NaN or infinite value(s) in "
+                         f"{pixel_values.numel()} (see siglip_lib.preprocess for making pixel_values)")
 
 
 class VisionEmbeddings(nn.Module):

@@ -147,8 +147,10 @@ class SigLipModel(nn.Module):
         return out | {"logit_scale": self.logit_scale.detach(), "logit_bias": self.logit_bias.detach()}
 
     @classmethod
-    def from_pretrained(cls, name_or_path, *, revision=None, cache_dir=None, local_files_only=False) -> "SigLipModel":
-        """Load a full SiglipModel from a save_pretrained folder or a hub id; attach its tokenizer."""
+    def from_pretrained(cls, name_or_path, *, device=None, dtype=None, revision=None, cache_dir=None,
+                        local_files_only=False) -> "SigLipModel":
+        """Load a full SiglipModel from a save_pretrained folder or a hub id; attach its tokenizer.
+        device and dtype say where the weights go (default: CPU, float32), as SigLipVisionModel.from_pretrained."""
         folder = _resolve_checkpoint(name_or_path, revision, cache_dir, local_files_only)
         raw = read_config(folder)
         if raw.get("model_type") != "siglip":
@@ -160,7 +162,7 @@ class SigLipModel(nn.Module):
             model.tokenizer = WordTokenizer.load(folder)
         elif any((folder / name).is_file() for name in PretrainedTokenizer.FILES):
             model.tokenizer = PretrainedTokenizer(folder, model.config.text_config.max_position_embeddings)
-        return model.eval()  # (no tokenizer files: model.tokenizer stays None)
+        return model.to(device=device, dtype=dtype).eval()  # (no tokenizer files: model.tokenizer stays None)
 
     def save_pretrained(self, folder) -> Path:
         """Write config.json + model.safetensors in transformers' format (and the word tokenizer, if any)."""

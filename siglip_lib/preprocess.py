@@ -1,6 +1,7 @@
 # GENERATED FILE, DO NOT EDIT: edit notebooks/00_overview.ipynb and run `python tools/export.py`.
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,15 @@ def load_image(image) -> Image.Image:
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB, with any transparency composited onto white (as transformers' convert_to_rgb does)."""
+    """RGB, with any transparency composited onto white (as transformers' convert_to_rgb does).
+
+    Palette, CMYK, greyscale, 1-bit and 16-bit or float images convert with Pillow's rules, as in transformers;
+    for 16-bit and float images that means values above 255 become white, so we warn when that happens."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F") and image.getextrema()[1] > 255:
+        warnings.warn(f"a {image.mode} image with values up to {image.getextrema()[1]} becomes RGB by clipping at "
+                      "255 (as transformers does); to keep its range, scale it to 8 bits first, e.g. "
+                      "Image.fromarray((np.asarray(img) / np.asarray(img).max() * 255).astype(np.uint8))",
+                      stacklevel=3)
     if "A" in image.getbands() or image.info.get("transparency") is not None:
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -37,11 +46,12 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def preprocess(images, size=224, mean=IMAGE_MEAN, std=IMAGE_STD) -> torch.Tensor:
+def preprocess(images, size=224, mean=IMAGE_MEAN, std=IMAGE_STD, device=None, dtype=None) -> torch.Tensor:
     """PIL image(s) or path(s) -> pixel_values [B, 3, H, W], equal to SiglipImageProcessor.
 
     size: an int (square) or (height, width). Steps: to RGB, bicubic resize (no crop),
     rescale by 1/255, normalize with mean and std (0.5 each, so values lie in [-1, 1]).
+    Images of any size and mode can be mixed. device, dtype: where the result goes (default: CPU, float32).
     """
     if isinstance(images, (list, tuple)):
         if not images:
@@ -57,4 +67,4 @@ def preprocess(images, size=224, mean=IMAGE_MEAN, std=IMAGE_STD) -> torch.Tensor
         x = np.asarray(rgb).transpose(2, 0, 1)  # [3, H, W] uint8
         x = (x.astype(np.float64) * (1 / 255)).astype(np.float32)  # rescale, rounded as transformers does
         batch.append(torch.from_numpy((x - mean) / std))
-    return torch.stack(batch)  # [B, 3, H, W]
+    return torch.stack(batch).to(device=device, dtype=dtype)  # [B, 3, H, W]

@@ -135,14 +135,18 @@ class SigLipVisionModel(nn.Module):
         return model.to(device=first.device, dtype=first.dtype).train(vision.training)
 
     @classmethod
-    def from_pretrained(cls, name_or_path, *, revision=None, cache_dir=None, local_files_only=False):
+    def from_pretrained(cls, name_or_path, *, device=None, dtype=None, revision=None, cache_dir=None,
+                        local_files_only=False):
         """Load from a folder written by transformers' save_pretrained (of a SiglipVisionModel or a full
-        SiglipModel: config.json + *.safetensors) or from a hub id such as google/siglip-base-patch16-224."""
+        SiglipModel: config.json + *.safetensors) or from a hub id such as google/siglip-base-patch16-224.
+
+        device ("cpu", "cuda", "mps", ...) and dtype (torch.float32 by default, torch.bfloat16, ...) say where
+        the weights go, whatever dtype the checkpoint stores."""
         folder = _resolve_checkpoint(name_or_path, revision, cache_dir, local_files_only)
         config, state_dict = _read_checkpoint(folder)
         model = cls(config)
         model.load_transformers_state_dict(state_dict, source=str(folder))
-        return model.eval()
+        return model.to(device=device, dtype=dtype).eval()
 
     def load_transformers_state_dict(self, hf_state_dict: dict, source: str = "the state dict") -> None:
         """Load tensors named as in transformers' SiglipVisionModel; strict: every tensor present, right shape."""
