@@ -49,7 +49,7 @@ def test_package_is_in_sync_with_the_notebooks():
 
 def test_generated_files_say_where_to_edit():
     modules = {"config", "preprocess", "embeddings", "attention", "encoder", "vision", "parity", "compare",
-               "attention_maps", "text", "loss", "model", "shapes", "train"}
+               "attention_maps", "text", "loss", "model", "shapes", "train", "benchmark"}
     on_disk = export.generated_files_on_disk()
     assert {name.removesuffix(".py") for name in on_disk} == modules
     assert "notebooks/01_patch_embedding.ipynb and notebooks/02_position_embedding.ipynb" in on_disk["embeddings.py"]
