@@ -43,11 +43,18 @@ def check_pixel_values(pixel_values, num_channels: int, patch_size: int, image_s
     if (height, width) != (image_size, image_size) and not interpolate_pos_encoding:
         raise ValueError(f"the model was built for {image_size}x{image_size} images, got {height}x{width}; "
                          "pass interpolate_pos_encoding=True to use another resolution")
+
+
+def check_finite(pixel_values) -> None:
+    """Raise a ValueError if pixel_values hold NaN or inf: one NaN would silently turn every output into NaN.
+    (Skipped inside torch.compile, where a data-dependent check would split the graph.)"""
+    if torch.compiler.is_compiling():
+        return
     finite = torch.isfinite(pixel_values)
-    if not finite.all():  # one NaN would silently turn every output into NaN
-        bad = (~finite).sum().item()
-        raise ValueError(f"pixel_values must be finite numbers, got {bad} NaN or infinite value(s) in "
-                         f"{pixel_values.numel()} (see siglip_lib.preprocess for making pixel_values)")
+    if not finite.all():
+        raise ValueError(f"pixel_values must be finite numbers, got {(~finite).sum().item()} NaN or infinite "
+                         f"value(s) in {pixel_values.numel()} ({pixel_values.dtype}; values beyond a 16-bit "
+                         "float's range overflow to inf). See siglip_lib.preprocess for making pixel_values")
 
 
 class VisionEmbeddings(nn.Module):
@@ -81,7 +88,9 @@ class VisionEmbeddings(nn.Module):
         check_pixel_values(pixel_values, c.num_channels, c.patch_size, c.image_size, interpolate_pos_encoding)
         height, width = pixel_values.shape[-2:]
         weight = self.patch_embedding.weight
-        patches = self.patch_embedding(pixel_values.to(device=weight.device, dtype=weight.dtype))  # [B, D, H/P, W/P]
+        pixel_values = pixel_values.to(device=weight.device, dtype=weight.dtype)
+        check_finite(pixel_values)  # after the cast, so that values a float16 model cannot hold count too
+        patches = self.patch_embedding(pixel_values)  # [B, D, H/P, W/P]
         embeddings = patches.flatten(2).transpose(1, 2)  # [B, N, D], patches row by row
         if interpolate_pos_encoding:
             return embeddings + self.interpolate_pos_encoding(height, width)

@@ -17,11 +17,22 @@ class MLP(nn.Module):
 
     def forward(self, x):  # [B, N, D]
         h = self.fc1(x)  # [B, N, 4D]
-        if torch.is_grad_enabled() and h.requires_grad:
-            h = F.gelu(h, approximate="tanh")  # training: autograd needs fc1's output, keep it
+        if (torch.is_grad_enabled() and h.requires_grad) or _hooked(self.fc1):
+            h = F.gelu(h, approximate="tanh")  # autograd (or a hook) needs fc1's output: keep it
         else:
             h = torch.ops.aten.gelu_(h, approximate="tanh")  # inference: in place, one big tensor fewer
         return self.fc2(h)  # [B, N, D]
+
+
+def _hooked(*modules) -> bool:
+    """Whether a forward hook may hold on to these modules' outputs (then nothing may change them in place)."""
+    return any(m._forward_hooks for m in modules) or bool(nn.modules.module._global_forward_hooks)
+
+
+def _residual(update, x):
+    """x + update, summed into update (a fresh tensor) when that keeps the dtype: under autocast the update
+    may be bf16 while the stream stays fp32. (The caller checks that no hook holds on to update.)"""
+    return update.add_(x) if update.dtype == torch.result_type(update, x) else x + update
 
 
 class EncoderBlock(nn.Module):
@@ -37,8 +48,11 @@ class EncoderBlock(nn.Module):
     def forward(self, x, output_attentions: bool = False):
         """x [B, N, D] -> (x [B, N, D], attention weights [B, H, N, N] or None)."""
         attn_out, weights = self.self_attn(self.layer_norm1(x), output_attentions=output_attentions)
-        x = attn_out.add_(x)  # residual around attention: x + attn(LN(x)), summed into attn_out
-        x = self.mlp(self.layer_norm2(x)).add_(x)  # residual around the MLP, the same way
+        if _hooked(self.self_attn, self.self_attn.out_proj, self.mlp, self.mlp.fc2):
+            x = x + attn_out  # a hook keeps these outputs: leave them as they were
+            return x + self.mlp(self.layer_norm2(x)), weights
+        x = _residual(attn_out, x)  # residual around attention: x + attn(LN(x)), summed into attn_out
+        x = _residual(self.mlp(self.layer_norm2(x)), x)  # residual around the MLP, the same way
         return x, weights
 
 

@@ -139,6 +139,7 @@ class TextEmbeddings(nn.Module):
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         check_input_ids(input_ids, self.config.vocab_size, self.config.max_position_embeddings)
         positions = self.position_ids[:, : input_ids.shape[1]]  # [1, T]
+        input_ids = input_ids.to(positions.device)  # a tokenizer returns CPU tensors; the model may be on a GPU
         return self.token_embedding(input_ids) + self.position_embedding(positions)  # [B, T, D]
 
 
