@@ -186,7 +186,7 @@ def plot_rows(rows: list[dict], path=None, title: str = ""):
 
     labels = [f"{r['dtype']}\nbatch {r['batch']}" for r in rows]
     xs = range(len(rows))
-    fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(rows)), 3.8), layout="constrained")
+    fig, ax = plt.subplots(figsize=(max(4, 1.3 * len(rows)) + 2.2, 3.8), layout="constrained")
     ax.bar([x - 0.2 for x in xs], [r["ours_img_s"] for r in rows], 0.4, label="siglip_lib (from scratch)")
     ax.bar([x + 0.2 for x in xs], [r["transformers_img_s"] for r in rows], 0.4, label="transformers")
     for x, r in zip(xs, rows):
@@ -195,7 +195,7 @@ def plot_rows(rows: list[dict], path=None, title: str = ""):
     ax.set(ylabel="images per second (higher is better)",
            title=title or f"SigLIP ViT-B/16 forward pass, {rows[0]['device']}; ×: ours / transformers")
     ax.margins(y=0.15)
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # outside, clear of the bars and their labels
     if path:
         fig.savefig(path, dpi=120)
     return fig
