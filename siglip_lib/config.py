@@ -3,8 +3,32 @@
 from dataclasses import asdict, dataclass, fields
 
 
+class TransformersNames:
+    """For a config dataclass whose _FROM_TRANSFORMERS maps transformers' field names to ours: to_dict,
+    and conversion from and to a transformers config (as a dict). The text config of notebook 06 reuses it."""
+
+    _FROM_TRANSFORMERS = {}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_transformers_dict(cls, d: dict):
+        """Build from a transformers config dict (e.g. a part of config.json); unknown entries are ignored."""
+        if d.get("hidden_act", "gelu_pytorch_tanh") != "gelu_pytorch_tanh":
+            raise ValueError(f"only hidden_act='gelu_pytorch_tanh' is implemented, got {d['hidden_act']!r}")
+        ours = {f.name for f in fields(cls)}
+        kwargs = {cls._FROM_TRANSFORMERS.get(k, k): v for k, v in d.items()}
+        return cls(**{k: v for k, v in kwargs.items() if k in ours})
+
+    def to_transformers_dict(self) -> dict:
+        """The same sizes under transformers' names, for transformers' config class (**d)."""
+        back = {v: k for k, v in self._FROM_TRANSFORMERS.items()}
+        return {back.get(k, k): v for k, v in self.to_dict().items()}
+
+
 @dataclass
-class SigLipVisionConfig:
+class SigLipVisionConfig(TransformersNames):
     """Sizes of the SigLIP vision tower. Defaults: google/siglip-base-patch16-224 (ViT-B/16, 224 px)."""
 
     num_channels: int = 3
@@ -43,23 +67,6 @@ class SigLipVisionConfig:
     def num_patches(self) -> int:
         return self.grid_size**2
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
     # transformers' SiglipVisionConfig names -> ours
     _FROM_TRANSFORMERS = {"hidden_size": "embed_dim", "num_hidden_layers": "num_encoder_blocks",
                           "intermediate_size": "mlp_hidden_dim", "vision_use_head": "use_head"}
-
-    @classmethod
-    def from_transformers_dict(cls, d: dict) -> "SigLipVisionConfig":
-        """Build from a transformers SiglipVisionConfig (as a dict, e.g. config.json's vision part)."""
-        if d.get("hidden_act", "gelu_pytorch_tanh") != "gelu_pytorch_tanh":
-            raise ValueError(f"only hidden_act='gelu_pytorch_tanh' is implemented, got {d['hidden_act']!r}")
-        ours = {f.name for f in fields(cls)}
-        kwargs = {cls._FROM_TRANSFORMERS.get(k, k): v for k, v in d.items()}
-        return cls(**{k: v for k, v in kwargs.items() if k in ours})
-
-    def to_transformers_dict(self) -> dict:
-        """The same sizes under transformers' names, for transformers.SiglipVisionConfig(**d)."""
-        back = {v: k for k, v in self._FROM_TRANSFORMERS.items()}
-        return {back.get(k, k): v for k, v in self.to_dict().items()}

@@ -63,6 +63,13 @@ class SigLipEncoder(nn.Module):
         super().__init__()
         self.encoder_blocks = nn.ModuleList([EncoderBlock(config) for _ in range(config.num_encoder_blocks)])
 
+    def set_attn_implementation(self, attn_implementation: str) -> None:
+        """Every block's attention: "sdpa" (the fused kernel) or "eager" (the explicit softmax)."""
+        if attn_implementation not in ("sdpa", "eager"):
+            raise ValueError(f"attn_implementation must be 'sdpa' or 'eager', got {attn_implementation!r}")
+        for block in self.encoder_blocks:
+            block.self_attn.attn_implementation = attn_implementation
+
     def forward(self, x, output_attentions: bool = False, output_hidden_states: bool = False):
         """x [B, N, D] -> (x [B, N, D], hidden_states (L+1 tensors) or None, attentions (L tensors) or None)."""
         hidden_states = [x] if output_hidden_states else None

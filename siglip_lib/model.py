@@ -1,5 +1,6 @@
 # GENERATED FILE, DO NOT EDIT: edit notebooks/06_text_and_loss.ipynb and run `python tools/export.py`.
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from siglip_lib.config import SigLipVisionConfig
 from siglip_lib.loss import sigmoid_loss
 from siglip_lib.text import SigLipTextConfig, SigLipTextModel, SigLipTextOutput, WordTokenizer, text_hf_name
 from siglip_lib.vision import (ModelOutput, SigLipVisionModel, SigLipVisionOutput, _hf_name, _resolve_checkpoint,
-                               read_config, read_tensors, weight_files)
+                               like, read_config, read_tensors, weight_files)
 
 
 @dataclass
@@ -110,8 +111,7 @@ class SigLipModel(nn.Module):
             raise TypeError(f"expected a transformers SiglipModel, got {type(hf_model).__name__}")
         model = cls(SigLipConfig.from_transformers_dict(hf_model.config.to_dict()))
         model.load_transformers_state_dict(hf_model.state_dict())
-        first = next(hf_model.parameters())
-        return model.to(device=first.device, dtype=first.dtype).train(hf_model.training)
+        return like(model, hf_model)
 
     def load_transformers_state_dict(self, hf_state_dict: dict, source: str = "the state dict") -> None:
         """Tensors named as in transformers' SiglipModel: vision_model.*, text_model.*, logit_scale, logit_bias."""
@@ -167,7 +167,6 @@ class SigLipModel(nn.Module):
     def save_pretrained(self, folder) -> Path:
         """Write config.json + model.safetensors in transformers' format (and the word tokenizer, if any)."""
         from safetensors.torch import save_file
-        import json
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)

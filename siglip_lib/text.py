@@ -2,14 +2,15 @@
 
 import json
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 
+from siglip_lib.config import TransformersNames
 from siglip_lib.encoder import SigLipEncoder
-from siglip_lib.vision import ModelOutput, MultiheadAttention, init_siglip_weights, load_strict
+from siglip_lib.vision import ModelOutput, init_siglip_weights, like, load_strict
 
 
 class WordTokenizer:
@@ -61,7 +62,7 @@ class WordTokenizer:
 
 
 @dataclass
-class SigLipTextConfig:
+class SigLipTextConfig(TransformersNames):
     """Sizes of the SigLIP text tower. Defaults: the text tower of google/siglip-base-patch16-224."""
 
     vocab_size: int = 32000
@@ -87,25 +88,13 @@ class SigLipTextConfig:
             raise ValueError(f"embed_dim ({self.embed_dim}) must be divisible by num_attention_heads "
                              f"({self.num_attention_heads})")
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
+    # transformers' SiglipTextConfig names -> ours
     _FROM_TRANSFORMERS = {"hidden_size": "embed_dim", "num_hidden_layers": "num_encoder_blocks",
                           "intermediate_size": "mlp_hidden_dim"}
 
-    @classmethod
-    def from_transformers_dict(cls, d: dict) -> "SigLipTextConfig":
-        """Build from a transformers SiglipTextConfig (as a dict, e.g. config.json's text part)."""
-        if d.get("hidden_act", "gelu_pytorch_tanh") != "gelu_pytorch_tanh":
-            raise ValueError(f"only hidden_act='gelu_pytorch_tanh' is implemented, got {d['hidden_act']!r}")
-        ours = {f.name for f in fields(cls)}
-        kwargs = {cls._FROM_TRANSFORMERS.get(k, k): v for k, v in d.items()}
-        return cls(**{k: v for k, v in kwargs.items() if k in ours})
-
     def to_transformers_dict(self) -> dict:
-        """The same sizes under transformers' names, for transformers.SiglipTextConfig(**d)."""
-        back = {v: k for k, v in self._FROM_TRANSFORMERS.items()}
-        return {back.get(k, k): v for k, v in self.to_dict().items()} | {"bos_token_id": None, "eos_token_id": None}
+        """As the vision config's, with no begin/end-of-text ids (SigLIP's text tower reads neither)."""
+        return super().to_transformers_dict() | {"bos_token_id": None, "eos_token_id": None}
 
 
 def check_input_ids(input_ids, vocab_size: int, max_length: int) -> None:
@@ -186,10 +175,7 @@ class SigLipTextModel(nn.Module):
 
     def set_attn_implementation(self, attn_implementation: str) -> "SigLipTextModel":
         """"sdpa" (default) or "eager", as SigLipVisionModel.set_attn_implementation."""
-        if attn_implementation not in ("sdpa", "eager"):
-            raise ValueError(f"attn_implementation must be 'sdpa' or 'eager', got {attn_implementation!r}")
-        for block in self.transformer.encoder.encoder_blocks:
-            block.self_attn.attn_implementation = attn_implementation
+        self.transformer.encoder.set_attn_implementation(attn_implementation)
         return self
 
     @classmethod
@@ -202,8 +188,7 @@ class SigLipTextModel(nn.Module):
             raise TypeError(f"expected a transformers SiglipTextModel or SiglipModel, got {type(hf_model).__name__}")
         model = cls(SigLipTextConfig.from_transformers_dict(text.config.to_dict()))
         model.load_transformers_state_dict(text.state_dict())
-        first = next(text.parameters())
-        return model.to(device=first.device, dtype=first.dtype).train(text.training)
+        return like(model, text)
 
     def load_transformers_state_dict(self, hf_state_dict: dict, source: str = "the state dict") -> None:
         """Load tensors named as in transformers' SiglipTextModel; strict, as the vision tower's loader."""

@@ -115,10 +115,7 @@ class SigLipVisionModel(nn.Module):
     def set_attn_implementation(self, attn_implementation: str) -> "SigLipVisionModel":
         """Encoder attention: "sdpa" (default, the fused kernel) or "eager" (explicit softmax, as transformers'
         eager path). The MAP head is always eager: it has a single query."""
-        if attn_implementation not in ("sdpa", "eager"):
-            raise ValueError(f"attn_implementation must be 'sdpa' or 'eager', got {attn_implementation!r}")
-        for block in self.transformer.encoder.encoder_blocks:
-            block.self_attn.attn_implementation = attn_implementation
+        self.transformer.encoder.set_attn_implementation(attn_implementation)
         return self
 
     @classmethod
@@ -131,8 +128,7 @@ class SigLipVisionModel(nn.Module):
             raise TypeError(f"expected a transformers SiglipVisionModel or SiglipModel, got {type(hf_model).__name__}")
         model = cls(SigLipVisionConfig.from_transformers_dict(vision.config.to_dict()))
         model.load_transformers_state_dict(vision.state_dict())
-        first = next(vision.parameters())
-        return model.to(device=first.device, dtype=first.dtype).train(vision.training)
+        return like(model, vision)
 
     @classmethod
     def from_pretrained(cls, name_or_path, *, device=None, dtype=None, revision=None, cache_dir=None,
@@ -177,6 +173,12 @@ def load_strict(module: nn.Module, ours: dict, hf_state_dict: dict, hf_name, sou
         more = f" (and {len(problems) - 8} more)" if len(problems) > 8 else ""
         raise ValueError(f"{source} does not fit {type(module).__name__}: " + "; ".join(problems[:8]) + more)
     module.load_state_dict(ours)
+
+
+def like(model: nn.Module, reference: nn.Module) -> nn.Module:
+    """model on the reference's device and dtype, in its train or eval mode (for from_transformers)."""
+    first = next(reference.parameters())
+    return model.to(device=first.device, dtype=first.dtype).train(reference.training)
 
 
 def convert_transformers_state_dict(hf_state_dict: dict) -> dict:

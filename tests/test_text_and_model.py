@@ -26,7 +26,10 @@ def small_config() -> SigLipConfig:
 
 
 def hf_pair(config: SigLipConfig, seed: int = 0):
-    """(ours, transformers) with identical weights: transformers' random init, shaken to look trained."""
+    """(ours, transformers) with identical weights: transformers' random init, shaken to look trained.
+
+    The same steps as siglip_lib.parity.siglip_pair, written out on purpose: these tests check that harness
+    too, and a construction bug shared by both would hide itself (issue 2 found one in transformers_pair)."""
     torch.manual_seed(seed)
     hf = transformers.SiglipModel(transformers.SiglipConfig(**config.to_transformers_dict())).eval()
     perturb_like_trained(hf, seed)
