@@ -10,7 +10,6 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 from siglip_lib import SigLipModel, SigLipVisionConfig, SigLipVisionModel, preprocess
-from siglip_lib.attention import MultiheadAttention
 from siglip_lib.benchmark import format_rows, main, plot_rows, run_benchmark, vision_flops, write_csv
 
 SMALL = SigLipVisionConfig(embed_dim=64, num_attention_heads=4, num_encoder_blocks=2, mlp_hidden_dim=128,
