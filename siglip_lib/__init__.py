@@ -11,10 +11,19 @@ from .model import SigLipConfig, SigLipModel, SigLipOutput
 from .preprocess import load_image, preprocess
 from .shapes import make_shapes
 from .text import SigLipTextConfig, SigLipTextModel, SigLipTextOutput
-from .train import zero_shot
 from .vision import SigLipVisionModel, SigLipVisionOutput, pretrained_or_random
 
 __all__ = ["SigLipConfig", "SigLipModel", "SigLipOutput", "SigLipTextConfig", "SigLipTextModel", "SigLipTextOutput",
            "SigLipVisionConfig", "SigLipVisionModel", "SigLipVisionOutput", "load_image", "make_shapes", "preprocess",
            "pretrained_or_random", "sigmoid_loss", "softmax_loss", "zero_shot"]
 __version__ = "0.2.0"
+
+
+def __getattr__(name):
+    # zero_shot lives in siglip_lib.train; importing that module here, eagerly, would make
+    # `python -m siglip_lib.train` warn that the module was imported before it ran.
+    if name == "zero_shot":
+        from .train import zero_shot
+
+        return zero_shot
+    raise AttributeError(f"module 'siglip_lib' has no attribute {name!r}")

@@ -176,3 +176,13 @@ def test_box_coverage_by_hand():
         box_coverage([(0, 0, 17, 8)], (16, 16), 8)
     with pytest.raises(ValueError, match="one row per box"):
         object_attention_share(uniform, [(0, 0, 8, 8)], (16, 16), 8)
+
+
+def test_training_command_starts_without_warnings():
+    """`python -m siglip_lib.train` must not be imported by the package before it runs (runpy warns then)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-W", "error", "-m", "siglip_lib.train", "--help"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and "usage: python -m siglip_lib.train" in result.stdout, result.stderr
