@@ -49,10 +49,11 @@ def test_package_is_in_sync_with_the_notebooks():
 
 def test_generated_files_say_where_to_edit():
     modules = {"config", "preprocess", "embeddings", "attention", "encoder", "vision", "parity", "compare",
-               "attention_maps", "text", "loss", "model", "shapes", "train", "benchmark"}
+               "attention_maps", "text", "loss", "model", "shapes", "train", "benchmark", "exercises"}
     on_disk = export.generated_files_on_disk()
     assert {name.removesuffix(".py") for name in on_disk} == modules
     assert "notebooks/01_patch_embedding.ipynb and notebooks/02_position_embedding.ipynb" in on_disk["embeddings.py"]
+    assert on_disk["exercises.py"].startswith("# GENERATED FILE, DO NOT EDIT: edit notebooks/solutions/00_checkers")
     for text in on_disk.values():
         assert text.startswith("# GENERATED FILE, DO NOT EDIT: edit notebooks/")
 
@@ -75,7 +76,7 @@ def test_nbval_markers_are_exact():
 
     from nbval.plugin import comment_markers
 
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted((ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb")):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             for line in source.splitlines():

@@ -7,7 +7,8 @@ The notebooks are the source. A notebook names its module in a code cell holding
 a code cell whose first line is `#| export` goes to that module, `#| export NAME` to module NAME.
 Cells are written in notebook order (00, 01, ...), so two notebooks can build one module: notebook 01
 writes the patch embedding into `siglip_lib/embeddings.py` and notebook 02 adds the position embedding.
-The markers are nbdev's; README.md says why this file exists instead of nbdev.
+notebooks/solutions/00_checkers.ipynb, read after the lessons, writes the exercise checkers
+(`siglip_lib/exercises.py`). The markers are nbdev's; README.md says why this file exists instead of nbdev.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def collect(notebooks_dir: Path | None = None) -> dict[str, list[tuple[str, str]
     """Map module name -> [(notebook path relative to the repo, cell code without its directive)]."""
     notebooks_dir = notebooks_dir or NOTEBOOKS
     modules: dict[str, list[tuple[str, str]]] = {}
-    for nb_path in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb")):
+    lessons = sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
+    for nb_path in lessons + sorted(notebooks_dir.glob("solutions/[0-9][0-9]_*.ipynb")):
         cells = [c for c in json.loads(nb_path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
         rel = nb_path.relative_to(notebooks_dir.parent).as_posix()
         default = None
