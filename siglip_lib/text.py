@@ -41,8 +41,8 @@ class WordTokenizer:
         words = re.findall(r"[a-z0-9]+", caption.lower())
         unknown = [w for w in words if w not in self.ids]
         if unknown:
-            raise ValueError(f"{unknown} in {caption!r} not in this tokenizer's vocabulary of {len(self)} words: "
-                             f"{self.vocab[2:]}")
+            raise ValueError(f"{unknown} in {caption!r} not in this tokenizer's vocabulary: its {len(self) - 2} "
+                             f"words are {self.vocab[2:]} (plus {self.PAD} and {self.EOS})")
         if len(words) + 1 > self.max_length:
             raise ValueError(f"{caption!r} has {len(words)} words; at most {self.max_length - 1} fit (+ <eos>)")
         ids = [self.ids[w] for w in words] + [self.eos_token_id]
