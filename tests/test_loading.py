@@ -230,3 +230,25 @@ def test_pretrained_or_random_does_not_hide_a_broken_checkpoint(monkeypatch, tmp
     monkeypatch.setattr(vision, "_resolve_checkpoint", lambda *args, **kwargs: tmp_path)  # an empty "download"
     with pytest.raises(FileNotFoundError, match="config.json"):
         pretrained_or_random()
+
+
+def test_a_copied_hub_cache_gives_the_pretrained_path_offline(tmp_path):
+    """The teacher's guide: copy models--google--siglip-base-patch16-224 into each laptop's hub cache, set
+    HF_HUB_OFFLINE=1, and pretrained_or_random (notebooks 08, 09) loads it. A tiny model stands in for the
+    813 MB one, in the layout huggingface_hub writes: refs/main names a snapshot folder."""
+    import os
+    import subprocess
+    import sys
+
+    repo = tmp_path / "hub" / "models--google--siglip-base-patch16-224"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    tiny_full().save_pretrained(repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    env = dict(os.environ, HF_HUB_CACHE=str(tmp_path / "hub"), HF_HUB_OFFLINE="1", SIGLIP_OFFLINE="0")
+    code = ("from siglip_lib import pretrained_or_random\n"
+            "model, pretrained = pretrained_or_random()\n"
+            "assert pretrained and model.config.embed_dim == 64, model.config\n")
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "Loaded the pretrained weights of google/siglip-base-patch16-224."
