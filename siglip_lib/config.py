@@ -5,12 +5,23 @@ from dataclasses import asdict, dataclass, fields
 
 class TransformersNames:
     """For a config dataclass whose _FROM_TRANSFORMERS maps transformers' field names to ours: to_dict,
-    and conversion from and to a transformers config (as a dict). The text config of notebook 06 reuses it."""
+    conversion from and to a transformers config (as a dict), and the checks of its sizes. The text config
+    of notebook 06 reuses it."""
 
     _FROM_TRANSFORMERS = {}
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def _check_sizes(self, names) -> None:
+        """Raise a ValueError unless every named field is a positive int and embed_dim splits into the heads."""
+        for name in names:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{type(self).__name__}.{name} must be a positive int, got {value!r}")
+        if self.embed_dim % self.num_attention_heads:
+            raise ValueError(f"embed_dim ({self.embed_dim}) must be divisible by num_attention_heads "
+                             f"({self.num_attention_heads})")
 
     @classmethod
     def from_transformers_dict(cls, d: dict):
@@ -43,14 +54,8 @@ class SigLipVisionConfig(TransformersNames):
     use_head: bool = True  # the attention-pooling (MAP) head that gives pooler_output
 
     def __post_init__(self):
-        for name in ("num_channels", "embed_dim", "image_size", "patch_size", "num_attention_heads",
-                     "num_encoder_blocks", "mlp_hidden_dim"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"SigLipVisionConfig.{name} must be a positive int, got {value!r}")
-        if self.embed_dim % self.num_attention_heads:
-            raise ValueError(f"embed_dim ({self.embed_dim}) must be divisible by num_attention_heads "
-                             f"({self.num_attention_heads})")
+        self._check_sizes(("num_channels", "embed_dim", "image_size", "patch_size", "num_attention_heads",
+                           "num_encoder_blocks", "mlp_hidden_dim"))
         if self.image_size % self.patch_size:
             raise ValueError(f"image_size ({self.image_size}) must be a multiple of patch_size ({self.patch_size})")
 

@@ -135,48 +135,6 @@ def _what_differs(got, want, outputs) -> str:
     return "the outputs differ"
 
 
-def check(fn, cases, reference, mistakes=(), outputs=(Output("output", ""),), call=None, hints=(),
-          error_hints=(), explain=None, arg_names=None) -> CheckResult:
-    """Run fn and reference on every case; say what is wrong, or that fn is right. See the notebook's top."""
-    call = call or (lambda f, args: f(*args))
-    name = getattr(fn, "__name__", "your function")
-    if not callable(fn):
-        return CheckResult(False, f"❌ Not yet: pass your function itself, as in check_...(my_function), "
-                                  f"not its result: got a {type(fn).__name__}")
-    for case in cases:
-        want, _ = _tensors(call(reference, case()), outputs)
-        try:
-            raw = call(fn, case())
-        except WrongReturn as wrong:
-            return CheckResult(False, f"❌ Not yet: {wrong}")
-        except NotImplementedError:
-            return CheckResult(False, f"⏳ Not written yet: {name} still raises NotImplementedError. Replace that "
-                                      "line with your code, then run the cell again.")
-        except Exception as error:  # the student's code failed: say where, and what usually causes it
-            text = (f"❌ Not yet: {name} raised {type(error).__name__}: {error}\n"
-                    f"   inputs: {_describe(case(), arg_names)}")
-            for needle, hint in error_hints:
-                if needle in str(error):
-                    text += f"\n   hint: {hint}"
-            return CheckResult(False, text)
-        got, problem = _tensors(raw, outputs)
-        if got is not None:  # one number may come as a tensor of shape [1] too
-            got = tuple(g.reshape(()) if w.dim() == 0 and g.numel() == 1 else g for g, w in zip(got, want))
-        if got is not None and _close(got, want):
-            continue
-        for mistake in mistakes:
-            answer, _ = _tensors(call(mistake.answer, case()), outputs)
-            if got is not None and _close(got, answer):
-                return CheckResult(False, f"❌ Not yet: {mistake.message}")
-        found = problem or (explain and explain(got, want)) or _what_differs(got, want, outputs)
-        text = f"❌ Not yet: {found}\n   inputs: {_describe(case(), arg_names)}"
-        if hints:
-            text += "\n   things to check:" + "".join(f"\n   - {h}" for h in hints)
-        return CheckResult(False, text)
-    inputs = f"{len(cases)} random input" + ("s" if len(cases) > 1 else "")
-    return CheckResult(True, f"✅ Correct: {name} matches the reference on {inputs}.")
-
-
 class Checker:
     """The checker of one exercise: checker(my_function) -> CheckResult. It keeps its reference answer and its
     classic mistakes, so a teacher (or a test) can list what it catches."""
@@ -184,13 +142,49 @@ class Checker:
     def __init__(self, task: str, cases, reference, mistakes=(), outputs=(Output("output", ""),), call=None,
                  hints=(), error_hints=(), explain=None, arg_names=None):
         self.task, self.cases, self.reference, self.mistakes = task, cases, reference, list(mistakes)
-        self.outputs, self.call, self.hints, self.error_hints = outputs, call, hints, error_hints
+        self.outputs, self.hints, self.error_hints = outputs, hints, error_hints
+        self.call = call or (lambda f, args: f(*args))  # call(fn, args) -> what is compared
         self.explain = explain  # explain(got, want) -> a message or None: what this exercise's numbers can tell
         self.arg_names = arg_names  # to label the inputs in messages
 
     def __call__(self, fn) -> CheckResult:
-        return check(fn, self.cases, self.reference, self.mistakes, self.outputs, self.call, self.hints,
-                     self.error_hints, self.explain, self.arg_names)
+        """Run fn and the reference on every case; say what is wrong, or that fn is right. See the notebook's top."""
+        name = getattr(fn, "__name__", "your function")
+        if not callable(fn):
+            return CheckResult(False, f"❌ Not yet: pass your function itself, as in check_...(my_function), "
+                                      f"not its result: got a {type(fn).__name__}")
+        for case in self.cases:
+            want, _ = _tensors(self.call(self.reference, case()), self.outputs)
+            try:
+                raw = self.call(fn, case())
+            except WrongReturn as wrong:
+                return CheckResult(False, f"❌ Not yet: {wrong}")
+            except NotImplementedError:
+                return CheckResult(False, f"⏳ Not written yet: {name} still raises NotImplementedError. Replace that "
+                                          "line with your code, then run the cell again.")
+            except Exception as error:  # the student's code failed: say where, and what usually causes it
+                text = (f"❌ Not yet: {name} raised {type(error).__name__}: {error}\n"
+                        f"   inputs: {_describe(case(), self.arg_names)}")
+                for needle, hint in self.error_hints:
+                    if needle in str(error):
+                        text += f"\n   hint: {hint}"
+                return CheckResult(False, text)
+            got, problem = _tensors(raw, self.outputs)
+            if got is not None:  # one number may come as a tensor of shape [1] too
+                got = tuple(g.reshape(()) if w.dim() == 0 and g.numel() == 1 else g for g, w in zip(got, want))
+            if got is not None and _close(got, want):
+                continue
+            for mistake in self.mistakes:
+                answer, _ = _tensors(self.call(mistake.answer, case()), self.outputs)
+                if got is not None and _close(got, answer):
+                    return CheckResult(False, f"❌ Not yet: {mistake.message}")
+            found = problem or (self.explain and self.explain(got, want)) or _what_differs(got, want, self.outputs)
+            text = f"❌ Not yet: {found}\n   inputs: {_describe(case(), self.arg_names)}"
+            if self.hints:
+                text += "\n   things to check:" + "".join(f"\n   - {h}" for h in self.hints)
+            return CheckResult(False, text)
+        inputs = f"{len(self.cases)} random input" + ("s" if len(self.cases) > 1 else "")
+        return CheckResult(True, f"✅ Correct: {name} matches the reference on {inputs}.")
 
     def __repr__(self) -> str:
         return f"<exercise checker: {self.task}>"

@@ -79,14 +79,8 @@ class SigLipTextConfig(TransformersNames):
     def __post_init__(self):
         if self.projection_size is None:
             self.projection_size = self.embed_dim
-        for name in ("vocab_size", "embed_dim", "max_position_embeddings", "num_attention_heads",
-                     "num_encoder_blocks", "mlp_hidden_dim", "projection_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"SigLipTextConfig.{name} must be a positive int, got {value!r}")
-        if self.embed_dim % self.num_attention_heads:
-            raise ValueError(f"embed_dim ({self.embed_dim}) must be divisible by num_attention_heads "
-                             f"({self.num_attention_heads})")
+        self._check_sizes(("vocab_size", "embed_dim", "max_position_embeddings", "num_attention_heads",
+                           "num_encoder_blocks", "mlp_hidden_dim", "projection_size"))
 
     # transformers' SiglipTextConfig names -> ours
     _FROM_TRANSFORMERS = {"hidden_size": "embed_dim", "num_hidden_layers": "num_encoder_blocks",
