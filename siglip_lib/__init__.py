@@ -5,18 +5,20 @@ This file is hand-written; every other module in siglip_lib/ is generated from n
 `python tools/export.py` (edit the notebook, then regenerate).
 """
 
-from .config import SigLipVisionConfig
+from .checkpoint import pretrained_or_random
+from .config import SigLipConfig, SigLipTextConfig, SigLipVisionConfig
 from .loss import sigmoid_loss, softmax_loss
-from .model import SigLipConfig, SigLipModel, SigLipOutput
+from .model import SigLipModel
+from .outputs import SigLipOutput, SigLipTextOutput, SigLipVisionOutput
 from .preprocess import load_image, preprocess
 from .shapes import make_shapes
-from .text import SigLipTextConfig, SigLipTextModel, SigLipTextOutput
-from .vision import SigLipVisionModel, SigLipVisionOutput, pretrained_or_random
+from .text import SigLipTextModel
+from .vision import SigLipVisionModel
 
 __all__ = ["SigLipConfig", "SigLipModel", "SigLipOutput", "SigLipTextConfig", "SigLipTextModel", "SigLipTextOutput",
            "SigLipVisionConfig", "SigLipVisionModel", "SigLipVisionOutput", "load_image", "make_shapes", "preprocess",
            "pretrained_or_random", "sigmoid_loss", "softmax_loss", "zero_shot"]
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def __getattr__(name):

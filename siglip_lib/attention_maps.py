@@ -1,8 +1,10 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/09_attention_maps.ipynb and run `python tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/10_attention_maps.ipynb and run `python tools/export.py`.
 
 import math
 
 import torch
+
+from siglip_lib.preprocess import to_display
 
 
 def patch_grid(num_patches: int, grid_hw: tuple[int, int] | None = None) -> tuple[int, int]:
@@ -19,22 +21,33 @@ def to_grid(attn_map: torch.Tensor, grid_hw: tuple[int, int] | None = None) -> t
     return attn_map.reshape(*attn_map.shape[:-1], *patch_grid(attn_map.shape[-1], grid_hw))
 
 
-def show_map(ax, pixel_values: torch.Tensor, attn_map: torch.Tensor, title: str = "", alpha: float = 0.6,
-             vmax: float | None = None, mark_patch: int | None = None, grid_hw: tuple[int, int] | None = None):
-    """Draw one image (pixel_values [3, H, W], normalized to [-1, 1]) with a patch map [N] on top."""
-    import matplotlib.pyplot as plt
+def map_vmax(maps: torch.Tensor) -> float:
+    """Top of a colour scale shared by maps [..., N]: the largest weight, but at least 10/N (10 x uniform)."""
+    return max(float(maps.max()), 10 / maps.shape[-1])
 
-    image = (pixel_values.detach().float().cpu().permute(1, 2, 0) * 0.5 + 0.5).clamp(0, 1)
+
+def show_map(ax, pixel_values: torch.Tensor, attn_map: torch.Tensor | None = None, title: str = "",
+             vmax: float | None = None, mark_patch: int | None = None, grid_hw: tuple[int, int] | None = None,
+             shade: float = 0.7):
+    """Draw one normalized image (pixel_values [3, H, W]) and, if given, a patch map [N] over it as a spotlight:
+    weight 0 darkens its patch (opacity shade), weight >= vmax leaves it clear. Returns the map's AxesImage."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LinearSegmentedColormap
+
+    image = to_display(pixel_values).numpy()  # [H, W, 3] in [0, 1]
     height, width = image.shape[:2]
-    grid = to_grid(attn_map.detach().float().cpu(), grid_hw)
-    ax.imshow(image)
-    im = ax.imshow(grid, cmap="inferno", alpha=alpha, extent=(0, width, height, 0), vmin=0, vmax=vmax,
-                   interpolation="nearest")
-    if mark_patch is not None:
-        rows, cols = grid.shape
-        r, c = divmod(mark_patch, cols)
-        ax.add_patch(plt.Rectangle((c * width / cols, r * height / rows), width / cols, height / rows, fill=False,
-                                   edgecolor="cyan", linewidth=2))
+    extent = (0, width, height, 0)  # pixel edges, shared by image and map: no half-pixel offset
+    ax.imshow(image, extent=extent, interpolation="nearest")
+    im = None
+    if attn_map is not None:
+        grid = to_grid(attn_map.detach().float().cpu(), grid_hw).numpy()
+        spotlight = LinearSegmentedColormap.from_list("spotlight", [(0, 0, 0, shade), (0, 0, 0, 0)])
+        im = ax.imshow(grid, cmap=spotlight, extent=extent, interpolation="nearest", vmin=0,
+                       vmax=map_vmax(attn_map) if vmax is None else vmax)
+        if mark_patch is not None:  # outline one patch (row-major index) in cyan
+            (rows, cols), (r, c) = grid.shape, divmod(mark_patch, grid.shape[1])
+            ax.add_patch(plt.Rectangle((c * width / cols, r * height / rows), width / cols, height / rows,
+                                       fill=False, edgecolor="cyan", linewidth=2))
     ax.set_title(title, fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -72,7 +85,8 @@ def box_coverage(boxes, image_hw: tuple[int, int], patch_size: int) -> torch.Ten
     for mask, box in zip(masks, boxes):
         x0, y0, x1, y1 = (int(v) for v in box)
         if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
-            raise ValueError(f"expected a box (x0, y0, x1, y1) inside the {width}x{height} image, got {tuple(box)}")
+            raise ValueError(f"expected a box (x0, y0, x1, y1) inside the {height}x{width} image (height x width), "
+                             f"got {tuple(box)}")
         mask[y0:y1, x0:x1] = 1
     gh, gw = height // patch_size, width // patch_size
     return masks.view(len(boxes), gh, patch_size, gw, patch_size).mean(dim=(2, 4)).flatten(1)  # [B, N]
@@ -104,22 +118,29 @@ def mean_attention_distance(attentions, patch_size: int, grid_hw: tuple[int, int
 
 @torch.no_grad()
 def plant_bright_patch_probe(model):
-    """Set a SigLipVisionModel's weights by hand so that every probe head attends to the brightest patch.
+    """Set a SigLipVisionModel's weights by hand so that each probe head's attention grows with brightness.
 
-    Each token becomes u * (mean pixel value of its patch), u a fixed +-1 pattern; the encoder blocks write
-    nothing; the probe is 2u, with identity query and key projections. In place; returns the model.
+    A patch with mean pixel value b (-1 black, +1 white) becomes the token b*u + w (u = +1 -1 +1 -1 ...,
+    w = +1 +1 -1 -1 ..., the patch filter's bias; no position vectors); the encoder blocks write nothing;
+    post_layernorm turns it into (b*u + w) / sqrt(b^2 + 1); with identity query and key projections and the
+    probe 2*sqrt(2)*u*8/sqrt(head_dim), every head scores a patch 16*sqrt(2)*b / sqrt(b^2 + 1) (+16 white,
+    -16 black), so every head puts its largest weight on the brightest patch. In place; returns the model.
     """
     t, c = model.transformer, model.config
-    u = torch.ones(c.embed_dim)
-    u[1::2] = -1  # mean 0, variance 1: LayerNorm leaves u (and -u) unchanged
+    if c.head_dim % 4:
+        raise ValueError(f"the planted pattern needs a head_dim divisible by 4, got {c.head_dim}")
+    channel = torch.arange(c.embed_dim)
+    u = 1.0 - 2 * (channel % 2)  # + - + - : mean 0, variance 1
+    w = 1.0 - 2 * (channel // 2 % 2)  # + + - - : mean 0, variance 1, orthogonal to u in every head
     for p in model.parameters():
         p.zero_()
-    filters = t.embeddings.patch_embedding.weight  # [D, C, P, P]
-    filters.copy_(u[:, None, None, None].expand_as(filters) / filters[0].numel())
+    patch = t.embeddings.patch_embedding
+    patch.weight.copy_(u[:, None, None, None].expand_as(patch.weight) / patch.weight[0].numel())  # b * u
+    patch.bias.copy_(w)
     for ln in [t.post_layernorm, t.head.layernorm] + [m for b in t.encoder.encoder_blocks
                                                       for m in (b.layer_norm1, b.layer_norm2)]:
         ln.weight.fill_(1)
     t.head.attention.q_proj.weight.copy_(torch.eye(c.embed_dim))
     t.head.attention.k_proj.weight.copy_(torch.eye(c.embed_dim))
-    t.head.probe[0, 0] = 2 * u
+    t.head.probe[0, 0] = 2 * math.sqrt(2) * 8 / math.sqrt(c.head_dim) * u  # c = 2*sqrt(2) when head_dim = 64
     return model

@@ -1,4 +1,4 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/08_parity.ipynb and run `python tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/A2_performance.ipynb and run `python tools/export.py`.
 
 """python -m siglip_lib.benchmark: the from-scratch SigLIP vision model against transformers, timed."""
 import argparse
@@ -28,6 +28,7 @@ def vision_flops(config: SigLipVisionConfig, height: int | None = None, width: i
 
 
 def synchronize(device: torch.device) -> None:
+    """Wait until the device has finished its queued work (GPUs run asynchronously; the CPU does not)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":
@@ -35,8 +36,7 @@ def synchronize(device: torch.device) -> None:
 
 
 def matmul_peak(device, dtype=torch.float32, repeats: int = 5) -> float:
-    """The best FLOP/s of large square matrix multiplies on this device: the yardstick for the model.
-    On a GPU each timing covers 10 multiplies, so launch and synchronisation costs do not count."""
+    """The best FLOP/s of large square matrix multiplies on this device: the yardstick for the model."""
     device = torch.device(device)
     sizes, per_timing = ((1024, 2048, 3072), 1) if device.type == "cpu" else ((2048, 4096, 8192), 10)
     best = 0.0
@@ -108,6 +108,19 @@ def time_pair(ours, theirs, pixel_values, repeats: int, warmup: int) -> tuple[li
     return ours_s, theirs_s
 
 
+def measure_pair(ours, theirs, pixel_values, repeats: int, warmup: int, flops: float) -> dict:
+    """images/s of both models (medians), their ratio, our GFLOP/s, and each model's extra memory (MB)."""
+    ours_s, theirs_s = time_pair(ours, theirs, pixel_values, repeats, warmup)
+    with torch.inference_mode():
+        mem = [peak_memory(lambda: m(pixel_values), pixel_values.device) for m in (ours, theirs, theirs, ours)]
+    batch = len(pixel_values)
+    ours_ips, theirs_ips = batch / statistics.median(ours_s), batch / statistics.median(theirs_s)
+    return dict(batch=batch, ours_img_s=ours_ips, transformers_img_s=theirs_ips,
+                ratio=statistics.median(t / o for o, t in zip(ours_s, theirs_s)),  # pass by pass, then median
+                ours_gflop_s=ours_ips * flops / 1e9,
+                ours_peak_mb=None if None in mem else min(mem[0], mem[3]),
+                transformers_peak_mb=None if None in mem else min(mem[1], mem[2]))
+
 def supports(device, dtype) -> bool:
     """Whether this device runs dtype at all (bf16 on older GPUs does not)."""
     device = torch.device(device)
@@ -120,16 +133,49 @@ def supports(device, dtype) -> bool:
         return False
 
 
+def _inplace_block_forward(block, x, output_attentions: bool = False):
+    """EncoderBlock.forward with its sums and GELU in place: the same operations on the same numbers."""
+    if torch.is_grad_enabled() or torch.is_autocast_enabled(x.device.type):
+        raise RuntimeError("the in-place path is for inference in the model's own dtype: use torch.inference_mode()")
+    h, weights = block.self_attn(block.layer_norm1(x), output_attentions=output_attentions)
+    h += x  # x + attn(LN(x)), in the attention output's memory (x may be kept in hidden_states: not touched)
+    m = block.mlp.fc1(block.layer_norm2(h))
+    torch.ops.aten.gelu_(m, approximate="tanh")  # GELU over fc1's output, in its own memory
+    m = block.mlp.fc2(m)
+    m += h  # h + mlp(LN(h)), in fc2's output
+    return m, weights
+
+
+def inplace_residuals(model):
+    """A copy of our model whose encoder blocks add their residuals and apply GELU in place (inference only)."""
+    import copy
+    import types
+
+    from siglip_lib.encoder import EncoderBlock
+
+    model = copy.deepcopy(model)
+    for block in model.modules():
+        if isinstance(block, EncoderBlock):
+            block.forward = types.MethodType(_inplace_block_forward, block)
+    return model
+
+
+def models_for(mode: str, ours, theirs) -> tuple:
+    """The pair a mode times: "eager" as they are, "in-place" ours, "compiled" both."""
+    pairs = {"eager": lambda: (ours, theirs), "in-place": lambda: (inplace_residuals(ours), theirs),
+             "compiled": lambda: (torch.compile(ours), torch.compile(theirs))}
+    if mode not in pairs:
+        raise ValueError(f"mode must be one of {list(pairs)}, got {mode!r}")
+    return pairs[mode]()
+
+
 def run_benchmark(batch_sizes=(1, 8, 32), dtypes=("float32", "bfloat16"), device="cpu", repeats: int = 7,
-                  warmup: int = 2, compile: bool = False, config: SigLipVisionConfig | None = None,
+                  warmup: int = 2, modes=("eager",), config: SigLipVisionConfig | None = None,
                   progress=print) -> list[dict]:
-    """One row per (dtype, batch size): images/s of both models, their ratio, GFLOP/s, share of peak, memory."""
+    """One row per (dtype, mode, batch size); modes: "eager", "in-place" (ours), "compiled" (both models)."""
     from siglip_lib.parity import transformers_pair
 
-    device = torch.device(device)
-    config = config if config is not None else SigLipVisionConfig()
-    flops = vision_flops(config)
-    rows = []
+    device, config, rows = torch.device(device), config if config is not None else SigLipVisionConfig(), []
     for name in dtypes:
         dtype = getattr(torch, name)
         if not supports(device, dtype):
@@ -139,102 +185,137 @@ def run_benchmark(batch_sizes=(1, 8, 32), dtypes=("float32", "bfloat16"), device
         ours, theirs, eager = transformers_pair(config)
         del eager  # (the pair's third model, transformers' eager path, is not timed)
         ours, theirs = ours.to(device, dtype).eval(), theirs.to(device, dtype).eval()
-        if compile:
-            ours, theirs = torch.compile(ours), torch.compile(theirs)
-        for batch in batch_sizes:
-            x = torch.randn(batch, config.num_channels, config.image_size, config.image_size, device=device,
-                            dtype=dtype)
-            ours_s, theirs_s = time_pair(ours, theirs, x, repeats, warmup)
-            with torch.inference_mode():  # twice each, in both orders; the smaller is the model's own need
-                mem = [peak_memory(lambda: m(x), device) for m in (ours, theirs, theirs, ours)]
-            mem_ours = None if None in mem else min(mem[0], mem[3])
-            mem_theirs = None if None in mem else min(mem[1], mem[2])
-            ours_ips, theirs_ips = batch / statistics.median(ours_s), batch / statistics.median(theirs_s)
-            ratio = ours_ips / theirs_ips  # = median time of theirs / median time of ours
-            rows.append(dict(device=str(device), dtype=name, batch=batch, compiled=compile,
-                             ours_img_s=ours_ips, transformers_img_s=theirs_ips, ratio=ratio,
-                             ours_gflop_s=ours_ips * flops / 1e9, matmul_peak_gflop_s=peak / 1e9,
-                             share_of_peak=ours_ips * flops / peak, ours_peak_mb=mem_ours,
-                             transformers_peak_mb=mem_theirs))
-            progress(format_rows([rows[-1]], header=not rows[:-1]))
-        del ours, theirs
+        for mode in modes:
+            pair = models_for(mode, ours, theirs)
+            for batch in batch_sizes:
+                x = torch.randn(batch, config.num_channels, config.image_size, config.image_size, device=device,
+                                dtype=dtype)
+                row = measure_pair(*pair, x, repeats, warmup, vision_flops(config))
+                rows.append(dict(device=str(device), dtype=name, mode=mode, **row,
+                                 matmul_peak_gflop_s=peak / 1e9, share_of_peak=row["ours_gflop_s"] * 1e9 / peak))
+                progress(format_rows(rows[-1:], header=len(rows) == 1))
+        del ours, theirs, pair
+        torch._dynamo.reset()  # forget the compiled code of this dtype's models
     return rows
+
+
+COLUMNS = ["device", "dtype", "batch", "mode", "ours_img_s", "transformers_img_s", "ratio", "ours_gflop_s",
+           "matmul_peak_gflop_s", "share_of_peak", "ours_peak_mb", "transformers_peak_mb"]
 
 
 def format_rows(rows: list[dict], header: bool = True) -> str:
     """A plain-text table of run_benchmark rows."""
-    mb = lambda v: "n/a" if v is None else f"{v:.0f}"
-    lines = [f"{'dtype':9s} {'batch':>5s} {'ours img/s':>10s} {'hf img/s':>9s} {'ratio':>6s} {'GFLOP/s':>8s} "
-             f"{'% of peak':>9s} {'ours MB':>8s} {'hf MB':>7s}"] if header else []
+    def mb(value):  # memory: "n/a" where the platform cannot tell
+        return "n/a" if value is None else f"{value:.0f}"
+
+    lines = [f"{'dtype':9s} {'mode':8s} {'batch':>5s} {'ours img/s':>10s} {'hf img/s':>9s} {'ratio':>6s} "
+             f"{'GFLOP/s':>8s} {'% of peak':>9s} {'ours MB':>8s} {'hf MB':>7s}"] if header else []
     for r in rows:
-        lines.append(f"{r['dtype']:9s} {r['batch']:5d} {r['ours_img_s']:10.2f} {r['transformers_img_s']:9.2f} "
-                     f"{r['ratio']:6.3f} {r['ours_gflop_s']:8.0f} {100 * r['share_of_peak']:8.0f}% "
+        lines.append(f"{r['dtype']:9s} {r['mode']:8s} {r['batch']:5d} "
+                     f"{r['ours_img_s']:10.2f} {r['transformers_img_s']:9.2f} {r['ratio']:6.3f} "
+                     f"{r['ours_gflop_s']:8.0f} {100 * r['share_of_peak']:8.0f}% "
                      f"{mb(r['ours_peak_mb']):>8s} {mb(r['transformers_peak_mb']):>7s}")
     return "\n".join(lines)
 
 
 def write_csv(rows: list[dict], path) -> None:
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
 
 
+def read_csv(path) -> list[dict]:
+    """The rows write_csv wrote, with numbers and missing memory (n/a) as Python values again."""
+    def value(key: str, text: str):
+        if key in ("device", "dtype", "mode"):
+            return text
+        if key == "batch":
+            return int(text)
+        return float(text) if text else None
+
+    with open(path, newline="") as f:
+        return [{key: value(key, text) for key, text in row.items()} for row in csv.DictReader(f)]
+
+
+MODES = ("eager", "in-place", "compiled")  # the order of the pairs at each batch size
+COLOURS = {"ours": ("#1f77b4", "#6baed6", "#c6dbef"), "transformers": ("#ff7f0e", "#ff7f0e", "#fdd0a2")}
+
+
 def plot_rows(rows: list[dict], path=None, title: str = ""):
-    """Grouped bars: images per second of both models for every (dtype, batch size)."""
+    """Grouped bars, one panel per dtype: images per second of both models at every batch size, a pair of bars
+    per mode (the in-place pair's transformers bar is transformers eager), ×: ours / transformers above each."""
     import matplotlib.pyplot as plt
 
-    labels = [f"{r['dtype']}\nbatch {r['batch']}" for r in rows]
-    xs = range(len(rows))
-    fig, ax = plt.subplots(figsize=(max(4, 1.3 * len(rows)) + 2.2, 3.8), layout="constrained")
-    ax.bar([x - 0.2 for x in xs], [r["ours_img_s"] for r in rows], 0.4, label="siglip_lib (from scratch)")
-    ax.bar([x + 0.2 for x in xs], [r["transformers_img_s"] for r in rows], 0.4, label="transformers")
-    for x, r in zip(xs, rows):
-        ax.text(x, max(r["ours_img_s"], r["transformers_img_s"]), f"×{r['ratio']:.2f}", ha="center", va="bottom")
-    ax.set_xticks(list(xs), labels)
-    ax.set(ylabel="images per second (higher is better)",
-           title=title or f"SigLIP ViT-B/16 forward pass, {rows[0]['device']}; ×: ours / transformers")
-    ax.margins(y=0.15)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # outside, clear of the bars and their labels
+    dtypes = list(dict.fromkeys(r["dtype"] for r in rows))
+    modes = [m for m in MODES if any(r["mode"] == m for r in rows)]
+    fig, axes = plt.subplots(1, len(dtypes), figsize=(1.5 + (1.6 + 1.4 * len(modes)) * len(dtypes), 4),
+                             layout="constrained", squeeze=False)
+    width = 0.8 / (2 * len(modes))
+    for ax, dtype in zip(axes[0], dtypes):
+        batches = sorted({r["batch"] for r in rows if r["dtype"] == dtype})
+        for r in (r for r in rows if r["dtype"] == dtype):
+            left = batches.index(r["batch"]) - 0.4 + 2 * width * modes.index(r["mode"])
+            for k, who in enumerate(("ours", "transformers")):
+                theirs_mode = "eager" if (who, r["mode"]) == ("transformers", "in-place") else r["mode"]
+                ax.bar(left + (k + 0.5) * width, r[f"{who}_img_s"], width, edgecolor="black", linewidth=0.5,
+                       color=COLOURS[who][MODES.index(r["mode"])], label=f"{who}, {theirs_mode}")
+            ax.text(left + width, max(r["ours_img_s"], r["transformers_img_s"]), f"×{r['ratio']:.2f}",
+                    ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(range(len(batches)), [f"batch {b}" for b in batches])
+        ax.set(title=dtype, ylabel="images per second (higher is better)")
+        ax.margins(y=0.12)
+    labels = dict(zip(*reversed(axes[0][0].get_legend_handles_labels())))  # one entry per label
+    fig.legend(labels.values(), labels.keys(), loc="outside right upper")
+    fig.suptitle(title or f"SigLIP ViT-B/16 forward pass, {rows[0]['device']}; ×: ours / transformers")
     if path:
         fig.savefig(path, dpi=120)
     return fig
+
+
+def _parse_device(parser, text: str) -> torch.device:
+    """torch.device(text) if this machine has it, else a clear argparse error (exit 2)."""
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        parser.error(f"--device: expected cpu, cuda, cuda:N or mps, got {text!r}")
+    if device.type not in ("cpu", "cuda", "mps"):
+        parser.error(f"--device: expected cpu, cuda, cuda:N or mps, got {text!r}")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error(f"--device {text}: no CUDA device is available here")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        parser.error(f"--device {text}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        parser.error(f"--device {text}: Apple's MPS is not available here")
+    return device
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m siglip_lib.benchmark", description=__doc__)
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps (default: cpu)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"], choices=["float32", "bfloat16", "float16"])
+    parser.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"],
+                        choices=["float32", "bfloat16", "float16"])
     parser.add_argument("--repeats", type=int, default=7, help="timed passes of each model (default: 7)")
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--compile", action="store_true", help="torch.compile both models first")
+    parser.add_argument("--inplace", action="store_true", help="also time ours with in-place residual sums")
+    parser.add_argument("--compile", action="store_true", help="also time both models torch.compile'd (minutes)")
     parser.add_argument("--csv", help="write the table to this CSV file")
     parser.add_argument("--png", help="write a bar chart to this PNG file")
     args = parser.parse_args(argv)
-    try:
-        device = torch.device(args.device)
-    except RuntimeError:
-        parser.error(f"--device: expected cpu, cuda, cuda:N or mps, got {args.device!r}")
-    if device.type == "cuda" and not torch.cuda.is_available():
-        parser.error(f"--device {args.device}: no CUDA device is available here")
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        parser.error(f"--device {args.device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        parser.error(f"--device {args.device}: Apple's MPS is not available here")
-    if device.type not in ("cpu", "cuda", "mps"):
-        parser.error(f"--device: expected cpu, cuda, cuda:N or mps, got {args.device!r}")
+    device = _parse_device(parser, args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else args.device
     print(f"SigLIP ViT-B/16 at 224 px, {vision_flops(SigLipVisionConfig()) / 1e9:.1f} GFLOP per image; device "
           f"{name}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
-    rows = run_benchmark(args.batch_sizes, args.dtypes, args.device, args.repeats, args.warmup, args.compile)
+    modes = ("eager",) + ("in-place",) * args.inplace + ("compiled",) * args.compile
+    rows = run_benchmark(args.batch_sizes, args.dtypes, args.device, args.repeats, args.warmup, modes)
     if not rows:
         print("nothing measured")
         return 1
     peaks = ", ".join(sorted({f"{r['dtype']} {r['matmul_peak_gflop_s']:.0f}" for r in rows}))
-    print(f"ratio = ours / transformers in images per second, each the median of {args.repeats} timed passes "
-          f"alternating with the other; % of peak = our GFLOP/s "
-          f"against the best measured matrix multiply of that dtype (GFLOP/s: {peaks})")
+    print(f"img/s: the median of {args.repeats} timed passes of each model, alternating; ratio = ours / "
+          f"transformers, the median of the {args.repeats} ratios of adjacent passes; % of peak = our GFLOP/s "
+          f"against the best matrix multiply of that dtype (GFLOP/s: {peaks}); MB = extra memory of one pass")
     if args.csv:
         write_csv(rows, args.csv)
         print(f"wrote {args.csv}")

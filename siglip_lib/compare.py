@@ -1,4 +1,4 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/08_parity.ipynb and run `python tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/09_parity.ipynb and run `python tools/export.py`.
 
 """python -m siglip_lib.compare: the from-scratch SigLIP vision model against transformers, on a real photo."""
 import argparse
@@ -8,12 +8,11 @@ from pathlib import Path
 
 import torch
 
+from siglip_lib.checkpoint import OFFICIAL_MODEL_ID, HubUnavailableError, hub_disabled
 from siglip_lib.config import SigLipVisionConfig
 from siglip_lib.parity import cosine_stats, max_abs_diff
 from siglip_lib.preprocess import preprocess
-from siglip_lib.vision import OFFICIAL_MODEL_ID, HubUnavailableError, SigLipVisionModel, hub_disabled
-
-
+from siglip_lib.vision import SigLipVisionModel
 
 def default_image() -> Path:
     """The sample photo shipped in the repository's assets/ folder."""
@@ -24,20 +23,42 @@ def _load_pair(model_id: str, workdir: str):
     """(ours, theirs, description): pretrained from the hub when possible, else random official weights."""
     import transformers
 
-    if not hub_disabled():
+    offline = f"both models get the same random weights with the {OFFICIAL_MODEL_ID} configuration."
+    if hub_disabled():
+        print(f"Offline (SIGLIP_OFFLINE is set): {offline}")
+    else:
         try:  # ours first: it fails within seconds without a network, where transformers retries for half a minute
             ours = SigLipVisionModel.from_pretrained(model_id)
             theirs = transformers.SiglipVisionModel.from_pretrained(model_id).eval()
             return ours, theirs, f"pretrained weights of {model_id}"
         except HubUnavailableError:
-            print(f"Offline: the Hugging Face hub cannot be reached, so both models get the same random weights "
-                  f"with the {OFFICIAL_MODEL_ID} configuration.")
-    else:
-        print(f"Offline (SIGLIP_OFFLINE is set): both models get the same random weights with the {OFFICIAL_MODEL_ID} configuration.")
+            print(f"Offline: the Hugging Face hub cannot be reached, so {offline}")
     torch.manual_seed(0)
-    theirs = transformers.SiglipVisionModel(transformers.SiglipVisionConfig(**SigLipVisionConfig().to_transformers_dict()))
+    hf_config = transformers.SiglipVisionConfig(**SigLipVisionConfig().to_transformers_dict())
+    theirs = transformers.SiglipVisionModel(hf_config)
     theirs.save_pretrained(workdir)  # our loader reads what transformers writes
     return SigLipVisionModel.from_pretrained(workdir), theirs.eval(), "random weights, official configuration"
+
+
+def report(a, b) -> float:
+    """Print how our output a and transformers' output b agree; return the largest |difference|."""
+    print(f"before pooling (last_hidden_state): ours {tuple(a.last_hidden_state.shape)}, "
+          f"transformers {tuple(b.last_hidden_state.shape)}")
+    outputs = ["last_hidden_state"]
+    if a.pooler_output is None or b.pooler_output is None:
+        print("after pooling: no MAP head in this checkpoint (vision_use_head=False)")
+    else:
+        outputs.append("pooler_output")
+        print(f"after pooling (pooler_output):      ours {tuple(a.pooler_output.shape)}, "
+              f"transformers {tuple(b.pooler_output.shape)}")
+    worst = 0.0
+    for name in outputs:
+        x, y = getattr(a, name), getattr(b, name)
+        (mean, low), diff = cosine_stats(x, y), max_abs_diff(x, y)
+        worst = max(worst, diff)
+        print(f"{name:17s}  cosine similarity mean {mean:.6f} min {low:.6f}  max |difference| {diff:.2e}"
+              f"{'  (bit-for-bit identical)' if torch.equal(x, y) else ''}")
+    return worst
 
 
 def main(argv=None) -> int:
@@ -57,25 +78,10 @@ def main(argv=None) -> int:
         pixel_values = preprocess(args.image, size=ours.config.image_size)  # the checkpoint's own resolution
         a, b = ours(pixel_values), theirs(pixel_values)
     print(f"weights: {weights}; image: {args.image.name} -> pixel_values {tuple(pixel_values.shape)}")
-    print(f"before pooling (last_hidden_state): ours {tuple(a.last_hidden_state.shape)}, "
-          f"transformers {tuple(b.last_hidden_state.shape)}")
-    outputs = ["last_hidden_state"]
-    if a.pooler_output is None or b.pooler_output is None:
-        print("after pooling: no MAP head in this checkpoint (vision_use_head=False)")
-    else:
-        outputs.append("pooler_output")
-        print(f"after pooling (pooler_output):      ours {tuple(a.pooler_output.shape)}, "
-              f"transformers {tuple(b.pooler_output.shape)}")
-    worst = 0.0
-    for name in outputs:
-        x, y = getattr(a, name), getattr(b, name)
-        mean, low = cosine_stats(x, y)
-        diff = max_abs_diff(x, y)
-        worst = max(worst, diff)
-        print(f"{name:17s}  cosine similarity mean {mean:.6f} min {low:.6f}  max |difference| {diff:.2e}"
-              f"{'  (bit-for-bit identical)' if torch.equal(x, y) else ''}")
+    worst = report(a, b)
     ok = worst <= args.tolerance
-    print(f"{'PASS' if ok else 'FAIL'}: largest difference {worst:.2e} {'<=' if ok else '>'} tolerance {args.tolerance:.0e}")
+    print(f"{'PASS' if ok else 'FAIL'}: largest difference {worst:.2e} {'<=' if ok else '>'} "
+          f"tolerance {args.tolerance:.0e}")
     return 0 if ok else 1
 
 

@@ -1,4 +1,4 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/08_parity.ipynb and run `python tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/09_parity.ipynb and run `python tools/export.py`.
 
 import torch
 import torch.nn.functional as F
@@ -8,7 +8,8 @@ from siglip_lib.vision import SigLipVisionModel
 
 
 def transformers_pair(config: SigLipVisionConfig | None = None, seed: int = 0, perturb: bool = False):
-    """(ours, hf_sdpa, hf_eager): transformers SiglipVisionModels (default and eager attention) and ours, same weights."""
+    """(ours, hf_sdpa, hf_eager): ours and transformers' SiglipVisionModel (default and eager attention), same
+    weights."""
     import transformers
 
     config = config if config is not None else SigLipVisionConfig()
@@ -111,7 +112,8 @@ def siglip_pair(config=None, seed: int = 0):
 
     import transformers
 
-    from siglip_lib.model import SigLipConfig, SigLipModel
+    from siglip_lib.config import SigLipConfig
+    from siglip_lib.model import SigLipModel
 
     config = config if config is not None else SigLipConfig()
     torch.manual_seed(seed)
