@@ -48,12 +48,16 @@ def test_package_is_in_sync_with_the_notebooks():
 
 
 def test_generated_files_say_where_to_edit():
-    modules = {"config", "preprocess", "embeddings", "attention", "encoder", "vision", "parity", "compare",
-               "attention_maps", "text", "loss", "model", "shapes", "train", "benchmark", "exercises"}
+    modules = {"preprocess", "embeddings", "attention", "encoder", "vision", "text", "model", "loss", "shapes", "train",
+               "parity", "compare", "attention_maps", "config", "checks", "outputs", "checkpoint", "tokenizers",
+               "benchmark"}
     on_disk = export.generated_files_on_disk()
-    assert {name.removesuffix(".py") for name in on_disk} == modules
-    assert "notebooks/01_patch_embedding.ipynb and notebooks/02_position_embedding.ipynb" in on_disk["embeddings.py"]
-    assert on_disk["exercises.py"].startswith("# GENERATED FILE, DO NOT EDIT: edit notebooks/solutions/00_checkers")
+    assert {name.removesuffix(".py") for name in on_disk if not name.startswith("exercises/")} == modules
+    banner = on_disk["embeddings.py"].split("\n\n")[0]  # two notebooks write the module: the banner names both
+    assert "notebooks/01_patch_embedding.ipynb" in banner and "notebooks/02_position_embedding.ipynb" in banner
+    assert any(name.startswith("exercises/") for name in on_disk)  # the checkers, from notebooks/solutions/
+    for module, notebook in [("parity", "09_parity"), ("compare", "09_parity"), ("benchmark", "A2_performance")]:
+        assert on_disk[f"{module}.py"].startswith(f"# GENERATED FILE, DO NOT EDIT: edit notebooks/{notebook}.ipynb and")
     for text in on_disk.values():
         assert text.startswith("# GENERATED FILE, DO NOT EDIT: edit notebooks/")
 
@@ -62,6 +66,7 @@ def test_export_check_detects_a_hand_edit(tmp_path, monkeypatch):
     package = tmp_path / "siglip_lib"
     package.mkdir()
     for name, text in export.render(export.collect()).items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
         (package / name).write_text(text)
     monkeypatch.setattr(export, "PACKAGE", package)
     assert export.main(["--check"]) == 0
@@ -76,9 +81,20 @@ def test_nbval_markers_are_exact():
 
     from nbval.plugin import comment_markers
 
-    for path in sorted((ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb")):
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             for line in source.splitlines():
                 if cell["cell_type"] == "code" and line.lstrip().startswith("#") and "NBVAL_" in line:
                     assert line.strip().lstrip("#").strip() in comment_markers, f"{path.name}: {line!r}"
+
+
+def test_one_version_and_one_description():
+    """pyproject.toml reads the version from siglip_lib.__version__; the installed metadata agrees (issue 12)."""
+    import importlib.metadata
+
+    import siglip_lib
+
+    assert importlib.metadata.version("siglip-lib") == siglip_lib.__version__
+    summary = importlib.metadata.metadata("siglip-lib")["Summary"]
+    assert "text tower" in summary and "sigmoid loss" in summary

@@ -1,8 +1,8 @@
 """The exercise checkers (siglip_lib.exercises): right answers pass, classic mistakes get the right message.
 
 The wrong answers here are written the way students write them, independently of the mistakes the checkers
-keep inside (those are run against their own messages in notebooks/solutions/00_checkers.ipynb). Each test
-asserts the checker rejects the answer *and* names the mistake; a correct answer written another way passes.
+keep (each lesson's solutions notebook writes its checker and runs it on its own mistakes). Each test asserts
+the checker rejects the answer *and* names the mistake; a correct answer written another way passes.
 """
 
 import json
@@ -303,7 +303,7 @@ def test_map_head():
         h = head.attention(head.probe.expand(len(x), -1, -1), context=x)[0]
         return h + head.mlp(head.layernorm(h))
 
-    def not_expanded(head, x):
+    def not_expanded(head, x):  # right too: the attention broadcasts a probe of batch 1 over the images
         h = head.attention(head.probe, context=x)[0]
         return (h + head.mlp(head.layernorm(h)))[:, 0]
 
@@ -311,11 +311,61 @@ def test_map_head():
     rejects(ex.check_map_head, no_layernorm, "forgot head.layernorm")
     rejects(ex.check_map_head, no_residual, "forgot the residual around the MLP")
     rejects(ex.check_map_head, kept_axis, "[B, 1, D]", "h[:, 0]")
-    rejects(ex.check_map_head, not_expanded, "raised RuntimeError", "expand it to the batch")
+    passes(ex.check_map_head, not_expanded)
     rejects(ex.check_map_head, lambda head, x: x[:, 0], "right shape", "other values")
 
 
-# --- notebook 06: the sigmoid loss -----------------------------------------------------------------------
+# --- notebook 06: the logits of the two towers -----------------------------------------------------------
+
+def logits_right(image_embeds, text_embeds, logit_scale, logit_bias):
+    image_embeds = image_embeds / image_embeds.norm(dim=-1, keepdim=True)
+    text_embeds = text_embeds / text_embeds.norm(dim=-1, keepdim=True)
+    return logit_scale.exp() * text_embeds @ image_embeds.t() + logit_bias
+
+
+def logits_cosine(image_embeds, text_embeds, logit_scale, logit_bias):  # another correct way
+    cosines = F.cosine_similarity(text_embeds[:, None], image_embeds[None], dim=-1)  # [n_texts, n_images]
+    return math.exp(logit_scale.item()) * cosines + logit_bias.item()
+
+
+def test_logits():
+    passes(ex.check_logits, logits_right)
+    passes(ex.check_logits, logits_cosine)
+
+    def student(dim=-1, exp=True, bias="after", per_image=False):
+        def logits(image_embeds, text_embeds, logit_scale, logit_bias):
+            if dim is not None:
+                image_embeds, text_embeds = F.normalize(image_embeds, dim=dim), F.normalize(text_embeds, dim=dim)
+            t = logit_scale.exp() if exp else logit_scale
+            cosines = image_embeds @ text_embeds.T if per_image else text_embeds @ image_embeds.T
+            if bias == "inside":
+                return t * (cosines + logit_bias)
+            return t * cosines + (logit_bias if bias == "after" else 0)
+        return logits
+
+    rejects(ex.check_logits, student(dim=None), "not normalised")
+    rejects(ex.check_logits, student(dim=0), "normalised over the batch (dim 0)")
+    rejects(ex.check_logits, student(exp=False), "wrong scale", "logit_scale.exp()")
+    rejects(ex.check_logits, student(bias=None), "forgot the bias")
+    rejects(ex.check_logits, student(bias="inside"), "inside the scale")
+    rejects(ex.check_logits, student(per_image=True), "logits_per_image", "the transpose")
+
+    def half_normalised(image_embeds, text_embeds, logit_scale, logit_bias):
+        image_embeds = image_embeds / image_embeds.norm(dim=1, keepdim=True)
+        return text_embeds @ image_embeds.T * logit_scale.exp() + logit_bias
+
+    def no_scale(image_embeds, text_embeds, logit_scale, logit_bias):  # unnamed: the generic message
+        return F.normalize(text_embeds, dim=-1) @ F.normalize(image_embeds, dim=-1).T + logit_bias
+
+    def matching_pairs_only(image_embeds, text_embeds, logit_scale, logit_bias):  # unnamed: a wrong shape
+        return logits_right(image_embeds, text_embeds, logit_scale, logit_bias).diagonal()
+
+    rejects(ex.check_logits, half_normalised, "only the image vectors are normalised")
+    rejects(ex.check_logits, no_scale, "right shape", "other values", "text_embeds=[3, 8]", "logit_scale=1.2")
+    rejects(ex.check_logits, matching_pairs_only, "wrong shape", "[n_texts, n_images] = (3, 5)")
+
+
+# --- notebook 07: the sigmoid loss -----------------------------------------------------------------------
 
 def loss_paper(image_embeds, text_embeds, logit_scale, logit_bias):  # the paper's pseudocode
     zimg = F.normalize(image_embeds, dim=-1)
@@ -381,7 +431,7 @@ def test_sigmoid_loss():
     assert "wrong scale" not in result.message
 
 
-# --- notebook 07: schedule and training step -------------------------------------------------------------
+# --- notebook 08: schedule and training step -------------------------------------------------------------
 
 def lr_right(step, steps, warmup_steps, peak_lr):
     if step < warmup_steps:
@@ -427,12 +477,17 @@ def test_lr_schedule():
             "steps=100, warmup_steps=10")
 
 
-def step_right(model, optimizer, pixel_values, input_ids):
-    loss = model(pixel_values=pixel_values, input_ids=input_ids, return_loss=True).loss
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+def student_step(*calls):
+    """A student's train_step: the forward with the loss, then these calls in this order, then the loss."""
+    def train_step(model, optimizer, pixel_values, input_ids):
+        loss = model(pixel_values=pixel_values, input_ids=input_ids, return_loss=True).loss
+        for call in calls:
+            {"zero_grad": optimizer.zero_grad, "backward": loss.backward, "step": optimizer.step}[call]()
+        return loss.item()
+    return train_step
+
+
+step_right = student_step("zero_grad", "backward", "step")
 
 
 def test_train_step():
@@ -449,25 +504,6 @@ def test_train_step():
 
     passes(ex.check_train_step, returns_tensor)
 
-    def no_zero_grad(model, optimizer, pixel_values, input_ids):
-        loss = model(pixel_values=pixel_values, input_ids=input_ids, return_loss=True).loss
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    def zero_grad_too_late(model, optimizer, pixel_values, input_ids):
-        loss = model(pixel_values=pixel_values, input_ids=input_ids, return_loss=True).loss
-        loss.backward()
-        optimizer.zero_grad()
-        optimizer.step()
-        return loss.item()
-
-    def no_step(model, optimizer, pixel_values, input_ids):
-        loss = model(pixel_values=pixel_values, input_ids=input_ids, return_loss=True).loss
-        optimizer.zero_grad()
-        loss.backward()
-        return loss.item()
-
     def under_no_grad(model, optimizer, pixel_values, input_ids):
         with torch.no_grad():
             loss = model(pixel_values=pixel_values, input_ids=input_ids, return_loss=True).loss
@@ -475,9 +511,10 @@ def test_train_step():
         optimizer.step()
         return loss.item()
 
-    rejects(ex.check_train_step, no_zero_grad, "forgot optimizer.zero_grad()")
-    rejects(ex.check_train_step, zero_grad_too_late, "the weights did not change", "no optimizer.zero_grad() between")
-    rejects(ex.check_train_step, no_step, "the weights did not change")
+    rejects(ex.check_train_step, student_step("backward", "step"), "forgot optimizer.zero_grad()")
+    rejects(ex.check_train_step, student_step("backward", "zero_grad", "step"), "the weights did not change",
+            "no optimizer.zero_grad() between")
+    rejects(ex.check_train_step, student_step("zero_grad", "backward"), "the weights did not change")
     rejects(ex.check_train_step, under_no_grad, "raised RuntimeError", "no torch.no_grad()")
 
     def returns_output(model, optimizer, pixel_values, input_ids):

@@ -12,7 +12,7 @@ from safetensors.torch import load_file, save_file
 from torch.testing import assert_close
 
 from siglip_lib import SigLipVisionConfig, SigLipVisionModel, pretrained_or_random
-from siglip_lib.vision import HubUnavailableError
+from siglip_lib.checkpoint import HubUnavailableError
 
 transformers.logging.set_verbosity_error()
 TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4)
@@ -174,8 +174,9 @@ def test_folder_without_weights(saved):
 
 
 def test_checkpoint_of_another_architecture(tmp_path):
-    transformers.ViTModel(transformers.ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                                 intermediate_size=64, image_size=32, patch_size=8)).save_pretrained(tmp_path)
+    vit = transformers.ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                                 image_size=32, patch_size=8)
+    transformers.ViTModel(vit).save_pretrained(tmp_path)
     with pytest.raises(ValueError, match="got model_type 'vit'"):
         SigLipVisionModel.from_pretrained(tmp_path)
 
@@ -224,12 +225,44 @@ def test_pretrained_or_random_falls_back_when_the_hub_fails(monkeypatch, capsys)
 
 def test_pretrained_or_random_does_not_hide_a_broken_checkpoint(monkeypatch, tmp_path):
     """Only hub failures fall back to random weights; a bad checkpoint is an error."""
-    import siglip_lib.vision as vision
+    import siglip_lib.checkpoint as checkpoint
 
     monkeypatch.delenv("SIGLIP_OFFLINE")
-    monkeypatch.setattr(vision, "_resolve_checkpoint", lambda *args, **kwargs: tmp_path)  # an empty "download"
+    monkeypatch.setattr(checkpoint, "resolve_checkpoint", lambda *args, **kwargs: tmp_path)  # an empty "download"
     with pytest.raises(FileNotFoundError, match="config.json"):
         pretrained_or_random()
+
+
+@pytest.mark.parametrize("error", ["RepositoryNotFoundError", "GatedRepoError", "RevisionNotFoundError"])
+def test_pretrained_or_random_raises_for_a_wrong_or_gated_repository(monkeypatch, error):
+    """A typo in a model id or a gated repository is not "offline": it raises, naming the repository."""
+    import huggingface_hub
+    import huggingface_hub.errors
+
+    def refuse(repo_id, **kwargs):
+        import httpx
+
+        response = httpx.Response(404, request=httpx.Request("GET", f"https://huggingface.co/api/models/{repo_id}"))
+        raise getattr(huggingface_hub.errors, error)(f"{repo_id}: {error}", response=response)
+
+    monkeypatch.delenv("SIGLIP_OFFLINE")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", refuse)
+    with pytest.raises(huggingface_hub.errors.HfHubHTTPError, match="google/siglip-base-patch16-22"):
+        pretrained_or_random("google/siglip-base-patch16-22")
+
+
+def test_pretrained_or_random_goes_offline_only_without_the_hub(monkeypatch, capsys):
+    """huggingface_hub raises LocalEntryNotFoundError when it cannot ask the hub and nothing is cached."""
+    import huggingface_hub
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    def no_network(repo_id, **kwargs):
+        raise LocalEntryNotFoundError("Got: ConnectError: [Errno -2] Name or service not known")
+
+    monkeypatch.delenv("SIGLIP_OFFLINE")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", no_network)
+    model, pretrained = pretrained_or_random()
+    assert not pretrained and "the Hugging Face hub cannot be reached" in capsys.readouterr().out
 
 
 def test_a_copied_hub_cache_gives_the_pretrained_path_offline(tmp_path):

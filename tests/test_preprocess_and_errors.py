@@ -13,9 +13,22 @@ from siglip_lib import SigLipVisionConfig, SigLipVisionModel, load_image, prepro
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-@pytest.fixture(scope="module")
-def reference():
-    return SiglipImageProcessorPil()
+@pytest.fixture(scope="module", params=["SiglipImageProcessorPil", "SiglipImageProcessor"])
+def reference(request):
+    """transformers' Pillow backend, and SiglipImageProcessor, which is that same backend when torchvision is not
+    installed (this project's install; preprocess reproduces the Pillow backend, not the torchvision one)."""
+    import importlib.util
+
+    import transformers
+
+    if request.param == "SiglipImageProcessorPil":
+        return SiglipImageProcessorPil()
+    if importlib.util.find_spec("torchvision") is not None:
+        pytest.skip("with torchvision installed, SiglipImageProcessor is the torchvision backend, not reproduced here")
+    transformers.logging.set_verbosity_error()  # (it says that it falls back to the Pillow backend)
+    processor = transformers.SiglipImageProcessor()
+    assert type(processor) is SiglipImageProcessorPil
+    return processor
 
 
 def rgba_photo():
@@ -103,7 +116,8 @@ def test_config_round_trips_through_transformers_names():
     hf = transformers.SiglipVisionConfig(**config.to_transformers_dict())
     assert (hf.hidden_size, hf.num_hidden_layers, hf.intermediate_size) == (96, 3, 200)
     assert SigLipVisionConfig.from_transformers_dict(hf.to_dict()) == config
-    assert SigLipVisionConfig.from_transformers_dict(transformers.SiglipVisionConfig().to_dict()) == SigLipVisionConfig()
+    default = transformers.SiglipVisionConfig().to_dict()
+    assert SigLipVisionConfig.from_transformers_dict(default) == SigLipVisionConfig()
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +131,9 @@ def small_model():
     (torch.zeros(3, 32, 32), ValueError, r"4 dimensions .* got shape \(3, 32, 32\).*add a batch dimension"),
     (torch.zeros(1, 1, 32, 32), ValueError, r"3 channels .* got shape \(1, 1, 32, 32\)"),
     (torch.zeros(1, 3, 32, 32, dtype=torch.uint8), TypeError, "floating point .* got torch.uint8"),
-    (torch.zeros(1, 3, 40, 32), ValueError, "multiples of patch_size=16, got 40x32"),
-    (torch.zeros(1, 3, 48, 48), ValueError, "built for 32x32 images, got 48x48; pass interpolate_pos_encoding=True"),
+    (torch.zeros(1, 3, 40, 32), ValueError, "multiples of patch_size=16, got 40 × 32"),
+    (torch.zeros(1, 3, 48, 48), ValueError,
+     "built for 32 × 32 images, got 48 × 48 .height × width.; pass interpolate_pos_encoding=True"),
 ])
 def test_bad_pixel_values_get_clear_errors(small_model, pixel_values, error, message):
     with pytest.raises(error, match=message):

@@ -11,8 +11,8 @@ from siglip_lib.attention_maps import box_coverage, object_attention_share
 from siglip_lib.model import SigLipModel
 from siglip_lib.preprocess import preprocess
 from siglip_lib.shapes import CLASS_NAMES, COLOURS, HELD_OUT_SEED, IMAGE_SIZE, make_shapes
-from siglip_lib.text import WordTokenizer
-from siglip_lib.train import TrainConfig, held_out_accuracy, lr_at, main, tiny_siglip, train, zero_shot
+from siglip_lib.tokenizers import WordTokenizer
+from siglip_lib.train import TrainConfig, held_out_accuracy, lr_at, main, param_groups, tiny_siglip, train, zero_shot
 
 CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "tiny_siglip_shapes"
 
@@ -100,8 +100,35 @@ def test_softmax_training_runs_and_rejects_unknown_losses():
     assert len(history["loss"]) == 3
     with pytest.raises(ValueError, match="'sigmoid' or 'softmax'"):
         train(model, TrainConfig(steps=1, loss="hinge"), progress=False)
-    with pytest.raises(ValueError, match="batch_size must be 2 to 16.*got 32"):
+    with pytest.raises(ValueError, match="at most 16 images, got n=32"):  # a batch holds distinct classes
         train(model, TrainConfig(steps=1, batch_size=32), progress=False)
+
+
+def test_weight_decay_is_on_linear_and_conv_weights_only():
+    """As big_vision (only parameters named `kernel` decay): the weights of Linear and Conv2d layers, nothing else;
+    not the MAP probe, the token and position tables, LayerNorms, biases, t' or b."""
+    model = tiny_siglip()
+    decay, rest = param_groups(model, 0.05)
+    assert decay["weight_decay"] == 0.05 and rest["weight_decay"] == 0.0
+    kernels = [m.weight for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    assert len(kernels) == 44  # 6 Linear per encoder block (6 blocks), 6 in the MAP head, the text head; 1 Conv2d
+    assert {id(p) for p in decay["params"]} == {id(p) for p in kernels}
+    assert {id(p) for p in decay["params"]}.isdisjoint(id(p) for p in rest["params"])
+    assert len(decay["params"]) + len(rest["params"]) == len(list(model.parameters()))
+    named = dict(model.named_parameters())
+    kept = {id(p) for p in rest["params"]}
+    for name in ("logit_scale", "logit_bias", "vision_model.transformer.head.probe",
+                 "vision_model.transformer.embeddings.position_embedding.weight",
+                 "text_model.transformer.embeddings.token_embedding.weight",
+                 "text_model.transformer.embeddings.position_embedding.weight",
+                 "vision_model.transformer.post_layernorm.weight",
+                 "vision_model.transformer.embeddings.patch_embedding.bias"):
+        assert id(named[name]) in kept, name
+    for m in model.modules():
+        if isinstance(m, (torch.nn.LayerNorm, torch.nn.Embedding)):
+            assert all(id(p) in kept for p in m.parameters()), m
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
+            assert id(m.bias) in kept
 
 
 def test_training_command_writes_a_loadable_folder(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 from siglip_lib import SigLipModel, SigLipVisionConfig, SigLipVisionModel, preprocess
-from siglip_lib.benchmark import format_rows, main, plot_rows, run_benchmark, vision_flops, write_csv
+from siglip_lib.benchmark import format_rows, main, plot_rows, read_csv, run_benchmark, vision_flops, write_csv
 
 SMALL = SigLipVisionConfig(embed_dim=64, num_attention_heads=4, num_encoder_blocks=2, mlp_hidden_dim=128,
                            image_size=32, patch_size=8)
@@ -35,17 +36,63 @@ def test_benchmark_rows_table_csv_and_chart(tmp_path):
     """The plumbing on a small model; no assertion on speed (timings are for the benchmark script)."""
     rows = run_benchmark(batch_sizes=[1, 2], dtypes=["float32", "bfloat16"], repeats=2, warmup=1, config=SMALL,
                          progress=lambda line: None)
-    assert [(r["dtype"], r["batch"]) for r in rows] == [("float32", 1), ("float32", 2), ("bfloat16", 1),
-                                                         ("bfloat16", 2)]
+    assert [(r["dtype"], r["batch"], r["mode"]) for r in rows] == [
+        ("float32", 1, "eager"), ("float32", 2, "eager"), ("bfloat16", 1, "eager"), ("bfloat16", 2, "eager")]
     for r in rows:
         assert r["ours_img_s"] > 0 and r["transformers_img_s"] > 0 and r["ratio"] > 0
         assert r["ours_gflop_s"] == pytest.approx(r["ours_img_s"] * vision_flops(SMALL) / 1e9)
         assert r["share_of_peak"] == pytest.approx(r["ours_gflop_s"] / r["matmul_peak_gflop_s"])
     assert "ratio" in format_rows(rows) and len(format_rows(rows).splitlines()) == 5
     write_csv(rows, tmp_path / "bench.csv")
-    assert (tmp_path / "bench.csv").read_text().splitlines()[0].startswith("device,dtype,batch")
+    assert (tmp_path / "bench.csv").read_text().splitlines()[0].startswith("device,dtype,batch,mode")
+    assert read_csv(tmp_path / "bench.csv") == rows  # every number back as it was
     plot_rows(rows, tmp_path / "bench.png")
     assert (tmp_path / "bench.png").stat().st_size > 10_000
+
+
+def test_chart_shows_a_pair_per_mode_with_its_ratio():
+    rows = [dict(device="cpu", dtype=dtype, batch=batch, mode=mode, ours_img_s=10.0 + batch,
+                 transformers_img_s=(10.0 + batch) / ratio, ratio=ratio)
+            for dtype in ("float32", "bfloat16") for mode, ratio in (("eager", 1.01), ("in-place", 1.05),
+                                                                     ("compiled", 0.97)) for batch in (1, 8, 32)]
+    fig = plot_rows(rows)
+    assert [ax.get_title() for ax in fig.axes] == ["float32", "bfloat16"]  # one panel per dtype
+    for ax in fig.axes:
+        assert len(ax.patches) == 18  # 3 batch sizes x 3 modes x (ours, transformers)
+        assert sorted(t.get_text() for t in ax.texts) == ["×0.97"] * 3 + ["×1.01"] * 3 + ["×1.05"] * 3
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["batch 1", "batch 8", "batch 32"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "ours, eager", "transformers, eager", "ours, in-place", "ours, compiled", "transformers, compiled"]
+
+
+def test_the_shipped_table_says_what_notebook_a2_says():
+    """assets/benchmark_cpu.csv (python -m siglip_lib.benchmark --inplace --compile): the lesson classes level with
+    transformers in float32 (same kernels, so within the run-to-run noise of a shared machine, about 2 %), the
+    in-place path ahead; in-place and compiled rows measured in the same run for every dtype and batch size."""
+    rows = read_csv(Path(__file__).resolve().parent.parent / "assets" / "benchmark_cpu.csv")
+    ratio = {(r["dtype"], r["mode"], r["batch"]): r["ratio"] for r in rows}
+    assert all(ratio["float32", "eager", b] >= 0.98 for b in (1, 8, 32)), ratio
+    assert all(ratio["float32", "in-place", b] >= 1.0 for b in (1, 8, 32)), ratio
+    assert {(d, b) for d, m, b in ratio if m == "in-place"} == {(d, b) for d, m, b in ratio if m == "eager"} == {
+        (d, b) for d, m, b in ratio if m == "compiled"} == {(d, b) for d in ("float32", "bfloat16") for b in (1, 8, 32)}
+
+
+def test_inplace_path_gives_the_same_numbers_and_leaves_the_lesson_model_alone():
+    from siglip_lib.benchmark import inplace_residuals
+
+    model = SigLipVisionModel(SMALL).eval()
+    fast = inplace_residuals(model)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.inference_mode():
+        plain, quick = model(x, output_hidden_states=True), fast(x, output_hidden_states=True)
+    for a, b in zip(plain.hidden_states + (plain.pooler_output,), quick.hidden_states + (quick.pooler_output,),
+                    strict=True):
+        assert torch.equal(a, b)  # bit for bit: hidden_states[i] is not overwritten by block i + 1
+    assert "forward" not in vars(model.transformer.encoder.encoder_blocks[0])  # the lesson model is untouched
+    with pytest.raises(RuntimeError, match="for inference"):
+        fast(x)  # gradients on
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16), pytest.raises(RuntimeError):
+        fast(x)
 
 
 def test_time_pair_alternates_and_the_ratio_points_the_right_way():
@@ -78,9 +125,8 @@ def test_benchmark_refuses_devices_it_cannot_use(capsys, device, message):
     assert message in capsys.readouterr().err
 
 
-def test_in_place_residuals_leave_hidden_states_and_gradients_as_transformers_has_them():
-    """The in-place sums must not touch a tensor the caller holds: compare every hidden state, and the
-    gradients of a training step, with transformers (which adds out of place)."""
+def test_hidden_states_and_gradients_in_training_mode_are_transformers_own():
+    """Every hidden state, and the gradients of a training step, against transformers'."""
     from siglip_lib.parity import transformers_pair
 
     ours, theirs, _ = transformers_pair(SMALL, perturb=True)
@@ -92,28 +138,15 @@ def test_in_place_residuals_leave_hidden_states_and_gradients_as_transformers_ha
     (a.pooler_output.square().sum() + a.last_hidden_state.sum()).backward()
     (b.pooler_output.square().sum() + b.last_hidden_state.sum()).backward()
     ours_grads = dict(ours.named_parameters())
-    scale = max(p.grad.abs().max().item() for p in theirs.parameters())  # the two backward passes sum in
-    for name, p in theirs.named_parameters():  # different orders: compare at the gradients' scale
+    # The two backward passes sum in different orders (the MAP head's q, k, v are one matrix there), so a gradient
+    # may differ in its last bits: compare at fp32 rounding (rtol 1e-5) and at the gradients' scale. (Seen: one
+    # element of 12288 off by 6e-5 of 34, a relative 1.8e-6, with the code of both before and after issue 11.)
+    scale = max(p.grad.abs().max().item() for p in theirs.parameters())
+    for name, p in theirs.named_parameters():
         if "in_proj" in name:
             continue  # (the MAP head's stacked projection is split in ours)
         ours_name = "transformer." + name.replace("encoder.layers.", "encoder.encoder_blocks.")
-        torch.testing.assert_close(ours_grads[ours_name].grad, p.grad, rtol=0, atol=1e-6 * scale)
-
-
-def test_in_place_sums_give_the_same_gradients_bit_for_bit(monkeypatch):
-    import siglip_lib.encoder as encoder
-
-    model = SigLipVisionModel(SMALL)
-    x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-
-    def gradients():
-        model.zero_grad()
-        model(x).pooler_output.square().sum().backward()
-        return [p.grad.clone() for p in model.parameters()]
-
-    in_place = gradients()
-    monkeypatch.setattr(encoder, "_residual", lambda update, x: x + update)  # the plain sum
-    assert all(torch.equal(a, b) for a, b in zip(in_place, gradients()))
+        torch.testing.assert_close(ours_grads[ours_name].grad, p.grad, rtol=1e-5, atol=1e-6 * scale)
 
 
 def test_hooks_see_the_outputs_before_the_residual_sum():
@@ -125,8 +158,8 @@ def test_hooks_see_the_outputs_before_the_residual_sum():
     with torch.no_grad():
         model(torch.randn(1, 3, 32, 32))
         layer_input = model(torch.randn(1, 3, 32, 32), output_hidden_states=True).hidden_states[0]
-        expected_fc1 = block.mlp.fc1(block.layer_norm2(layer_input + block.self_attn(block.layer_norm1(layer_input))[0]))
         expected_attn = block.self_attn(block.layer_norm1(layer_input))[0]
+        expected_fc1 = block.mlp.fc1(block.layer_norm2(layer_input + expected_attn))
     for h in handles:
         h.remove()
     torch.testing.assert_close(seen["attn"], expected_attn)  # not attn + x
@@ -160,7 +193,7 @@ def test_preprocess_device_and_dtype():
 
 def test_text_tower_moves_token_ids_to_its_device():
     """A tokenizer returns CPU tensors; the text tower takes them wherever it lives (meta here: no GPU)."""
-    from siglip_lib.text import SigLipTextConfig, SigLipTextModel
+    from siglip_lib import SigLipTextConfig, SigLipTextModel
 
     model = SigLipTextModel(SigLipTextConfig(vocab_size=50, embed_dim=32, max_position_embeddings=8,
                                              num_attention_heads=2, num_encoder_blocks=1, mlp_hidden_dim=64))

@@ -10,9 +10,11 @@ from PIL import Image
 
 from siglip_lib.config import SigLipVisionConfig
 from siglip_lib.loss import sigmoid_loss, softmax_loss
-from siglip_lib.model import PretrainedTokenizer, SigLipConfig, SigLipModel
+from siglip_lib.config import SigLipConfig, SigLipTextConfig
+from siglip_lib.model import SigLipModel
 from siglip_lib.parity import perturb_like_trained
-from siglip_lib.text import SigLipTextConfig, SigLipTextModel, WordTokenizer
+from siglip_lib.text import SigLipTextModel
+from siglip_lib.tokenizers import PretrainedTokenizer, WordTokenizer
 from siglip_lib.train import zero_shot
 
 
@@ -154,7 +156,7 @@ def test_from_pretrained_names_missing_tensors(tmp_path):
         SigLipModel.from_pretrained(tmp_path)
     tensors["logit_bias"] = torch.zeros(1)
     save_file(tensors, tmp_path / "model.safetensors")
-    with pytest.raises(ValueError, match=r"\(text_model\).*missing tensor final_layer_norm.weight"):
+    with pytest.raises(ValueError, match=r"missing tensor text_model.final_layer_norm.weight"):
         SigLipModel.from_pretrained(tmp_path)
 
 
@@ -241,7 +243,7 @@ def test_forward_needs_both_inputs_and_initialisation_follows_the_paper():
     assert model.logit_scale.exp().item() == pytest.approx(10.0)
     assert model.logit_bias.item() == -10.0
     pixel_values, input_ids = inputs(small_config())
-    with pytest.raises(ValueError, match="needs both pixel_values"):
+    with pytest.raises(TypeError, match="input_ids"):
         model(pixel_values=pixel_values)
     out = model(pixel_values=pixel_values, input_ids=input_ids, return_loss=True)
     torch.testing.assert_close(out.logits_per_image, out.logits_per_text.t())
@@ -271,3 +273,19 @@ def test_pretrained_checkpoint_tokenizes_with_transformers(tmp_path):
     images = [Image.new("RGB", (32, 32), colour) for colour in ("red", "blue")]
     best = zero_shot(model, images, ["a cat", "a dog", "a red circle"])
     assert best.shape == (2,) and best.max() < 3
+
+    # save_pretrained copies the SentencePiece tokenizer next to the weights: the folder round-trips (issue 12)
+    saved = model.save_pretrained(tmp_path / "ours")
+    again = SigLipModel.from_pretrained(saved)
+    assert isinstance(again.tokenizer, PretrainedTokenizer)
+    assert torch.equal(again.tokenizer(["a cat", "a photo of a dog"]), ids)
+    assert (transformers.AutoTokenizer.from_pretrained(saved)(["a cat"])["input_ids"]
+            == transformers.AutoTokenizer.from_pretrained(folder)(["a cat"])["input_ids"])
+
+
+def test_save_pretrained_refuses_a_tokenizer_it_cannot_save(tmp_path):
+    model = SigLipModel(small_config())
+    model.tokenizer = lambda captions: torch.zeros(len(captions), 16, dtype=torch.long)
+    with pytest.raises(TypeError, match="cannot save model.tokenizer .*function.*no save"):
+        model.save_pretrained(tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # refused before anything was written

@@ -5,10 +5,12 @@
 
 The notebooks are the source. A notebook names its module in a code cell holding `#| default_exp NAME`;
 a code cell whose first line is `#| export` goes to that module, `#| export NAME` to module NAME.
-Cells are written in notebook order (00, 01, ...), so two notebooks can build one module: notebook 01
-writes the patch embedding into `siglip_lib/embeddings.py` and notebook 02 adds the position embedding.
-notebooks/solutions/00_checkers.ipynb, read after the lessons, writes the exercise checkers
-(`siglip_lib/exercises.py`). The markers are nbdev's; README.md says why this file exists instead of nbdev.
+Cells are written in notebook order (00, 01, ..., then the appendices A1, A2), so two notebooks can build one
+module: notebook 01 writes the patch embedding into `siglip_lib/embeddings.py` and notebook 02 adds the position
+embedding.
+The solutions notebooks, read after the lessons, write the exercise checkers (`siglip_lib/exercises/`:
+00_checkers the engine and `__init__.py`, each other one its lesson's checkers).
+The markers are nbdev's; README.md says why this file exists instead of nbdev.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +39,8 @@ def collect(notebooks_dir: Path | None = None) -> dict[str, list[tuple[str, str]
     notebooks_dir = notebooks_dir or NOTEBOOKS
     modules: dict[str, list[tuple[str, str]]] = {}
     lessons = sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
-    for nb_path in lessons + sorted(notebooks_dir.glob("solutions/[0-9][0-9]_*.ipynb")):
+    appendices = sorted(notebooks_dir.glob("A[0-9]_*.ipynb"))
+    for nb_path in lessons + appendices + sorted(notebooks_dir.glob("solutions/[0-9][0-9]_*.ipynb")):
         cells = [c for c in json.loads(nb_path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
         rel = nb_path.relative_to(notebooks_dir.parent).as_posix()
         default = None
@@ -63,7 +67,8 @@ def render(modules: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
     files = {}
     for module, cells in modules.items():
         sources = list(dict.fromkeys(nb for nb, _ in cells))
-        text = BANNER.format(sources=" and ".join(sources)) + "\n\n"
+        banner = textwrap.wrap(BANNER.format(sources=" and ".join(sources)), width=118, break_on_hyphens=False)
+        text = "\n# ".join(banner) + "\n\n"  # (a long banner goes on over several comment lines)
         text += "\n\n\n".join(code for _, code in cells) + "\n"
         files[module.replace(".", "/") + ".py"] = text
     return files
