@@ -1,4 +1,4 @@
-"""Draw the project's diagrams: assets/architecture.png and assets/encoder_block.png.
+"""Draw the project's diagrams: assets/architecture.png, assets/encoder_block.png and assets/map_head.png.
 
     python assets/draw_figures.py
 
@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 HERE = Path(__file__).resolve().parent
+INK, NOTE = "#333333", "#444444"
 COLOURS = {"data": "#e8eef7", "embed": "#fde2b8", "block": "#cfe8cf", "norm": "#e6d6f0", "head": "#f7c9c9"}
 
 
@@ -66,33 +67,135 @@ def architecture(path):
     plt.close(fig)
 
 
+def block_box(ax, x, y, w, h, title, code, kind, fontsize=10):
+    """A box with a plain-words title and, under it, the module's name in the code (monospace)."""
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
+                                facecolor=COLOURS[kind], edgecolor=INK, linewidth=1.2))
+    ax.text(x, y + (0.15 if code else 0), title, ha="center", va="center", fontsize=fontsize,
+            linespacing=1.25)
+    if code:
+        ax.text(x, y - h / 2 + 0.16, code, ha="center", va="center", fontsize=8.5, family="monospace",
+                color=NOTE)
+
+
+def plus(ax, x, y, r=0.22):
+    """The residual addition: a circle with a plus in it."""
+    ax.add_patch(plt.Circle((x, y), r, facecolor="white", edgecolor=INK, linewidth=1.5, zorder=3))
+    ax.plot([x - r * 0.6, x + r * 0.6], [y, y], color=INK, linewidth=1.5, zorder=4)
+    ax.plot([x, x], [y - r * 0.6, y + r * 0.6], color=INK, linewidth=1.5, zorder=4)
+
+
+def fork(ax, x, y):
+    """Where the residual arm leaves the main line: a dot."""
+    ax.add_patch(plt.Circle((x, y), 0.055, facecolor=INK, edgecolor=INK, zorder=3))
+
+
+def residual_arm(ax, x, y_fork, y_plus, skip, r=0.22, label="residual"):
+    """From the dot on the main line at y_fork, right to skip, down, and left into the ⊕ at y_plus."""
+    fork(ax, x, y_fork)
+    ax.plot([x, skip, skip], [y_fork, y_fork, y_plus], color=INK, linewidth=1.2, zorder=1)
+    arrow(ax, (skip, y_plus), (x + r, y_plus))
+    ax.text(skip + 0.12, (y_fork + y_plus) / 2, label, rotation=90, va="center", ha="left", fontsize=9,
+            color=NOTE)
+
+
 def encoder_block(path):
-    fig, ax = plt.subplots(figsize=(5.5, 7))
-    ax.set_xlim(0, 6)
-    ax.set_ylim(0, 10.4)
+    fig, ax = plt.subplots(figsize=(5.6, 8.4))
+    ax.set_xlim(0, 6.2)
+    ax.set_ylim(1.2, 12.0)
     ax.axis("off")
-    x, skip = 2.6, 4.9
-    ys = {"in": 9.7, "ln1": 8.6, "attn": 7.4, "add1": 6.3, "ln2": 5.0, "mlp": 3.6, "add2": 2.3, "out": 1.2}
-    box(ax, x, ys["in"], 2.6, 0.5, "x  [B, N, D]", "data")
-    box(ax, x, ys["ln1"], 2.6, 0.55, "LayerNorm 1", "norm")
-    box(ax, x, ys["attn"], 2.6, 0.8, "multi-head\nself-attention", "block")
-    box(ax, x, ys["add1"], 0.55, 0.55, "+", "data", fontsize=14)
-    box(ax, x, ys["ln2"], 2.6, 0.55, "LayerNorm 2", "norm")
-    box(ax, x, ys["mlp"], 2.6, 1.0, "MLP\nLinear D→4D, GELU (tanh)\nLinear 4D→D", "block", fontsize=9)
-    box(ax, x, ys["add2"], 0.55, 0.55, "+", "data", fontsize=14)
-    box(ax, x, ys["out"], 2.6, 0.5, "x'  [B, N, D]", "data")
-    order = ["in", "ln1", "attn", "add1", "ln2", "mlp", "add2", "out"]
-    half = {"in": 0.25, "ln1": 0.275, "attn": 0.4, "add1": 0.275, "ln2": 0.275, "mlp": 0.5, "add2": 0.275,
-            "out": 0.25}
-    for a, b in zip(order, order[1:]):
-        arrow(ax, (x, ys[a] - half[a]), (x, ys[b] + half[b]))
-    # Residual connections around each sub-layer.
-    for start, end in [("in", "add1"), ("add1", "add2")]:
-        y0, y1 = ys[start] - (0.1 if start == "in" else 0.0), ys[end]
-        ax.plot([x + (1.3 if start == "in" else 0.28), skip, skip], [y0, y0, y1], color="#333333", linewidth=1.2)
-        arrow(ax, (skip, y1), (x + 0.28, y1))
-        ax.text(skip + 0.1, (y0 + y1) / 2, "residual", rotation=90, va="center", fontsize=9, color="#444444")
+    x, w, skip, r = 2.5, 3.0, 4.7, 0.22
+    y = {"in": 11.5, "fork1": 10.85, "ln1": 10.15, "attn": 8.9, "add1": 7.75, "fork2": 7.1, "ln2": 6.4,
+         "mlp": 4.9, "add2": 3.45, "out": 2.5}
+    half = {"in": 0.27, "ln1": 0.33, "attn": 0.52, "ln2": 0.33, "mlp": 0.78, "out": 0.27}
+    box(ax, x, y["in"], w, 2 * half["in"], "x   [B, N, D]", "data")
+    block_box(ax, x, y["ln1"], w, 2 * half["ln1"], "LayerNorm", "layer_norm1", "norm")
+    block_box(ax, x, y["attn"], w, 2 * half["attn"], "multi-head self-attention\n(12 heads)", "self_attn",
+              "block")
+    block_box(ax, x, y["ln2"], w, 2 * half["ln2"], "LayerNorm", "layer_norm2", "norm")
+    block_box(ax, x, y["mlp"], w, 2 * half["mlp"], "Linear 768→3072\nGELU (tanh)\nLinear 3072→768", "mlp",
+              "block", fontsize=9.5)
+    box(ax, x, y["out"], w, 2 * half["out"], "x'   [B, N, D]", "data")
+    plus(ax, x, y["add1"], r)
+    plus(ax, x, y["add2"], r)
+    # The main line, top to bottom: each arrow ends on the next box's top edge or the ⊕'s circle.
+    seg = [(y["in"] - half["in"], y["ln1"] + half["ln1"]), (y["ln1"] - half["ln1"], y["attn"] + half["attn"]),
+           (y["attn"] - half["attn"], y["add1"] + r), (y["add1"] - r, y["ln2"] + half["ln2"]),
+           (y["ln2"] - half["ln2"], y["mlp"] + half["mlp"]), (y["mlp"] - half["mlp"], y["add2"] + r),
+           (y["add2"] - r, y["out"] + half["out"])]
+    for y0, y1 in seg:
+        arrow(ax, (x, y0), (x, y1))
+    # The residual arms: each leaves the main line at a dot, goes round its branch, and joins at the ⊕.
+    residual_arm(ax, x, y["fork1"], y["add1"], skip, r)
+    residual_arm(ax, x, y["fork2"], y["add2"], skip, r)
+    # What each ⊕ computes, on the left.
+    ax.text(x - r - 0.12, y["add1"], "x + self_attn(layer_norm1(x))", ha="right", va="center", fontsize=8,
+            family="monospace", color=NOTE)
+    ax.text(x - r - 0.12, y["add2"], "x + mlp(layer_norm2(x))", ha="right", va="center", fontsize=8,
+            family="monospace", color=NOTE)
+    ax.text(x, 1.7, "D = 768, N = 196 in ViT-B/16 at 224 px;\nthe block keeps the shape [B, N, D]",
+            ha="center", va="center", fontsize=8.5, color=NOTE)
     ax.set_title("One pre-LayerNorm encoder block", fontsize=12)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def map_head(path):
+    fig, ax = plt.subplots(figsize=(7.4, 8.6))
+    ax.set_xlim(0, 8.4)
+    ax.set_ylim(2.85, 12.1)
+    ax.axis("off")
+    x, w, skip, r = 2.6, 3.2, 4.6, 0.22
+    # The inputs: N patch tokens (keys and values) and the one learned probe (the query).
+    cell, gap, ty = 0.3, 0.08, 11.0
+    xs = [3.55 + i * (cell + gap) for i in range(6)] + [3.55 + i * (cell + gap) + 0.45 for i in range(6, 8)]
+    for i, cx in enumerate(xs):
+        ax.add_patch(plt.Rectangle((cx - cell / 2, ty - cell / 2), cell, cell, facecolor=COLOURS["norm"],
+                                   edgecolor="#7a6a8c", linewidth=0.9))
+        ax.plot([cx, 3.6], [ty - cell / 2, 10.15], color="#9a9a9a", linewidth=0.8, zorder=1)
+    ax.text((xs[5] + xs[6]) / 2, ty, "…", ha="center", va="center", fontsize=12)
+    ax.text((xs[0] + xs[-1]) / 2, ty + 0.3, "N patch tokens, after post_layernorm\n[B, N, D]", ha="center",
+            va="bottom", fontsize=9, linespacing=1.2)
+    px, ps = 1.5, 0.42
+    ax.add_patch(plt.Rectangle((px - ps / 2, ty - ps / 2), ps, ps, facecolor=COLOURS["head"], edgecolor=INK,
+                               linewidth=1.6))
+    ax.text(px, ty + 0.3, "learned [1, 1, D],\nexpanded to [B, 1, D]", ha="center", va="bottom", fontsize=9,
+            linespacing=1.2)
+    ax.text(px - ps / 2 - 0.12, ty, "probe", ha="right", va="center", fontsize=8.5, family="monospace",
+            color=NOTE)
+    # The attention: one query, N keys and values.
+    ya, ha = 9.1, 0.55
+    block_box(ax, x, ya, w, 2 * ha, "multi-head attention\n(12 heads; 1 query, N keys)",
+              "attention", "head", fontsize=9.5)
+    arrow(ax, (px, ty - ps / 2), (px, ya + ha))
+    ax.text(px - 0.1, (ty - ps / 2 + ya + ha) / 2, "query", ha="right", va="center", fontsize=9, color=NOTE)
+    arrow(ax, (3.6, 10.15), (3.6, ya + ha))
+    ax.text(3.72, 9.92, "keys, values", ha="left", va="center", fontsize=9, color=NOTE)
+    # h + mlp(layernorm(h)): the only residual in the head.
+    y = {"fork": 7.95, "ln": 7.3, "mlp": 5.95, "add": 4.65, "out": 3.75}
+    half = {"ln": 0.33, "mlp": 0.75, "out": 0.3}
+    block_box(ax, x, y["ln"], w, 2 * half["ln"], "LayerNorm", "layernorm", "norm")
+    block_box(ax, x, y["mlp"], w, 2 * half["mlp"], "Linear 768→3072\nGELU (tanh)\nLinear 3072→768", "mlp",
+              "block", fontsize=9.5)
+    plus(ax, x, y["add"], r)
+    box(ax, x, y["out"], w, 2 * half["out"], "h[:, 0]   [B, D]", "data")
+    for y0, y1 in [(ya - ha, y["ln"] + half["ln"]), (y["ln"] - half["ln"], y["mlp"] + half["mlp"]),
+                   (y["mlp"] - half["mlp"], y["add"] + r), (y["add"] - r, y["out"] + half["out"])]:
+        arrow(ax, (x, y0), (x, y1))
+    ax.text(x - 0.12, (ya - ha + y["fork"]) / 2, "h  [B, 1, D]", ha="right", va="center", fontsize=8.5,
+            family="monospace", color=NOTE)
+    residual_arm(ax, x, y["fork"], y["add"], skip, r)
+    ax.text(x - r - 0.12, y["add"], "h + mlp(layernorm(h))", ha="right", va="center", fontsize=8,
+            family="monospace", color=NOTE)
+    ax.text(x, y["out"] - 0.6, "pooler_output: the image embedding", ha="center", va="center", fontsize=9)
+    # How it differs from an encoder block.
+    note = ("Unlike an encoder block:\n"
+            "• no LayerNorm before the\n  attention (the tokens come\n  normed from post_layernorm)\n"
+            "• no residual around the\n  attention: h is its output,\n  the probe is not added back\n"
+            "Only the MLP has a residual.")
+    note_box = {"boxstyle": "round,pad=0.4", "facecolor": "#f4f4f4", "edgecolor": "#999999", "linewidth": 0.9}
+    ax.text(5.2, 6.6, note, ha="left", va="center", fontsize=9, linespacing=1.35, bbox=note_box)
+    ax.set_title("SigLIP's MAP head (multihead attention pooling)", fontsize=12)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
@@ -100,4 +203,5 @@ def encoder_block(path):
 if __name__ == "__main__":
     architecture(HERE / "architecture.png")
     encoder_block(HERE / "encoder_block.png")
-    print("wrote", HERE / "architecture.png", "and", HERE / "encoder_block.png")
+    map_head(HERE / "map_head.png")
+    print("wrote", *(HERE / name for name in ("architecture.png", "encoder_block.png", "map_head.png")))
