@@ -18,6 +18,19 @@ INK, NOTE = "#333333", "#444444"
 COLOURS = {"data": "#e8eef7", "embed": "#fde2b8", "block": "#cfe8cf", "norm": "#e6d6f0", "head": "#f7c9c9"}
 
 
+def canvas(figsize, xlim, ylim):
+    """A figure with one axes in data units, no frame or ticks: the diagrams are drawn in these units."""
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.set(xlim=xlim, ylim=ylim)
+    ax.axis("off")
+    return fig, ax
+
+
+def save(fig, path):
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
 def box(ax, x, y, w, h, text, kind, fontsize=10):
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
                                 facecolor=COLOURS[kind], edgecolor="#333333", linewidth=1.2))
@@ -33,10 +46,7 @@ def arrow(ax, start, end, text=None, rad=0.0):
 
 
 def architecture(path):
-    fig, ax = plt.subplots(figsize=(9, 7.5))
-    ax.set_xlim(0, 9)
-    ax.set_ylim(0, 10)
-    ax.axis("off")
+    fig, ax = canvas((9, 7.5), (0, 9), (0, 10))
     x = 3.2
     steps = [
         (9.3, "image", "data", "[B, 3, 224, 224]"),
@@ -63,8 +73,7 @@ def architecture(path):
     ax.text(gx + 7 * cell, gy - 0.45, "224 px = 14 × 14 patches\nof 16 × 16 px each", ha="center", fontsize=8.5)
     arrow(ax, (gx - 0.1, gy + 1.2), (x + 2.15, 8.1), rad=0.2)
     ax.set_title("SigLIP vision encoder (ViT-B/16, 224 px)", fontsize=13)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, path)
 
 
 def block_box(ax, x, y, w, h, title, code, kind, fontsize=10):
@@ -100,10 +109,7 @@ def residual_arm(ax, x, y_fork, y_plus, skip, r=0.22, label="residual"):
 
 
 def encoder_block(path):
-    fig, ax = plt.subplots(figsize=(5.6, 8.4))
-    ax.set_xlim(0, 6.2)
-    ax.set_ylim(1.2, 12.0)
-    ax.axis("off")
+    fig, ax = canvas((5.6, 8.4), (0, 6.2), (1.2, 12.0))
     x, w, skip, r = 2.5, 3.0, 4.7, 0.22
     y = {"in": 11.5, "fork1": 10.85, "ln1": 10.15, "attn": 8.9, "add1": 7.75, "fork2": 7.1, "ln2": 6.4,
          "mlp": 4.9, "add2": 3.45, "out": 2.5}
@@ -136,15 +142,11 @@ def encoder_block(path):
     ax.text(x, 1.7, "D = 768, N = 196 in ViT-B/16 at 224 px;\nthe block keeps the shape [B, N, D]",
             ha="center", va="center", fontsize=8.5, color=NOTE)
     ax.set_title("One pre-LayerNorm encoder block", fontsize=12)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, path)
 
 
 def map_head(path):
-    fig, ax = plt.subplots(figsize=(7.4, 8.6))
-    ax.set_xlim(0, 8.4)
-    ax.set_ylim(2.85, 12.1)
-    ax.axis("off")
+    fig, ax = canvas((7.4, 8.6), (0, 8.4), (2.85, 12.1))
     x, w, skip, r = 2.6, 3.2, 4.6, 0.22
     # The inputs: N patch tokens (keys and values) and the one learned probe (the query).
     cell, gap, ty = 0.3, 0.08, 11.0
@@ -196,8 +198,7 @@ def map_head(path):
     note_box = {"boxstyle": "round,pad=0.4", "facecolor": "#f4f4f4", "edgecolor": "#999999", "linewidth": 0.9}
     ax.text(5.2, 6.6, note, ha="left", va="center", fontsize=9, linespacing=1.35, bbox=note_box)
     ax.set_title("SigLIP's MAP head (multihead attention pooling)", fontsize=12)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, path)
 
 
 if __name__ == "__main__":
