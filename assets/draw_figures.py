@@ -1,4 +1,4 @@
-"""Draw the project's diagrams: assets/architecture.png, assets/encoder_block.png and assets/map_head.png.
+"""Draw the project's diagrams: assets/architecture.png, encoder_block.png, map_head.png and ring.png.
 
     python assets/draw_figures.py
 
@@ -8,6 +8,7 @@ Plain matplotlib boxes and arrows, so the figures can be changed and redrawn by 
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -54,7 +55,8 @@ def architecture(path):
         (6.9, "+ position embedding\n196 learned vectors", "embed", "[B, 196, 768]"),
         (5.2, "encoder block × 12\nLN → attention (12 heads) → +\nLN → MLP 768→3072→768 → +", "block", "[B, 196, 768]"),
         (3.6, "post LayerNorm", "norm", "last_hidden_state [B, 196, 768]"),
-        (2.2, "MAP head: a learned probe\nattends over the 196 patches,\nthen h + MLP(LN(h))", "head", "pooler_output [B, 768]"),
+        (2.2, "MAP head: a learned probe\nattends over the 196 patches,\nthen h + MLP(LN(h))", "head",
+         "pooler_output [B, 768]"),
     ]
     heights = {9.3: 0.6, 8.1: 0.8, 6.9: 0.8, 5.2: 1.3, 3.6: 0.6, 2.2: 1.1}
     for i, (y, text, kind, shape) in enumerate(steps):
@@ -201,8 +203,59 @@ def map_head(path):
     save(fig, path)
 
 
+def blocks_at(step, world):
+    """{(rank of the captions, rank of the images)}: the blocks of logits the ring computes at this step."""
+    from siglip_lib.distributed import ring_schedule
+
+    if step == 0:
+        return {(r, r) for r in range(world)}
+    return {((r - d * step) % world, r) for r in range(world) for d in ring_schedule(world)[step - 1]}
+
+
+def ring_holdings(ax, step, world, colours):
+    """The ranks on a circle, each with the caption blocks it holds at this step, and this step's messages."""
+    from siglip_lib.distributed import ring_schedule
+
+    angles = np.pi / 2 - 2 * np.pi * np.arange(world) / world  # rank 0 at the top, then clockwise
+    xy = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    for r in range(world):
+        held = sorted(i for i, c in blocks_at(step, world) if c == r)
+        ax.add_patch(plt.Circle(xy[r], 0.32, color=colours[r]))
+        ax.text(*xy[r], f"rank {r}\ny of {', '.join(map(str, held))}", ha="center", va="center", fontsize=8,
+                color="white")
+        for d in ring_schedule(world)[step - 1] if step else []:  # a block arrives at r from r - d
+            a, z = xy[(r - d) % world], xy[r]
+            u = (z - a) / np.linalg.norm(z - a)
+            ax.add_patch(FancyArrowPatch(a + 0.36 * u, z - 0.36 * u, arrowstyle="-|>", mutation_scale=10,
+                                         color=INK, connectionstyle="arc3,rad=0.25"))  # two ways: two arcs
+    ax.set(xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), aspect="equal")
+    ax.axis("off")
+
+
+def ring(path, world=4):
+    """The two-way ring of notebook 09, step by step: blocks of logits computed (top), caption blocks held (bottom)."""
+    colours = plt.cm.tab10.colors
+    titles = ["step 0: each rank, its own pairs", "step 1: captions from both neighbours",
+              "step 2: captions from two ranks away"]
+    fig, axes = plt.subplots(2, 3, figsize=(12, 8), layout="constrained")
+    for step, (ax, ax_ring) in enumerate(zip(*axes)):
+        earlier = {blk for s in range(step) for blk in blocks_at(s, world)}
+        for (i, c), alpha in [(blk, 0.25) for blk in earlier] + [(blk, 1.0) for blk in blocks_at(step, world)]:
+            ax.add_patch(plt.Rectangle((c, i), 1, 1, color=colours[c], alpha=alpha))
+        ticks = [k + 0.5 for k in range(world)]
+        ax.set(xlim=(0, world), ylim=(world, 0), aspect="equal", xticks=ticks, yticks=ticks, title=titles[step],
+               xticklabels=[f"x of {k}" for k in range(world)], yticklabels=[f"y of {k}" for k in range(world)])
+        ax.set_xlabel("images (columns), by the rank that holds them")
+        ax.set_ylabel("captions (rows), by rank")
+        ring_holdings(ax_ring, step, world, colours)
+    fig.suptitle(f"The two-way ring on {world} ranks: the blocks of logits computed (top; pale: earlier steps) "
+                 "and the caption blocks each rank holds (bottom; arrows: this step's messages)")
+    save(fig, path)
+
+
 if __name__ == "__main__":
-    architecture(HERE / "architecture.png")
-    encoder_block(HERE / "encoder_block.png")
-    map_head(HERE / "map_head.png")
-    print("wrote", *(HERE / name for name in ("architecture.png", "encoder_block.png", "map_head.png")))
+    figures = {"architecture.png": architecture, "encoder_block.png": encoder_block, "map_head.png": map_head,
+               "ring.png": ring}
+    for name, draw in figures.items():
+        draw(HERE / name)
+    print("wrote", *(HERE / name for name in figures))

@@ -1,4 +1,4 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/09_parity.ipynb and run `python tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/10_parity.ipynb and run `python tools/export.py`.
 
 """python -m siglip_lib.compare: the from-scratch SigLIP vision model against transformers, on a real photo."""
 import argparse

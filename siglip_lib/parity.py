@@ -1,4 +1,4 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/09_parity.ipynb and run `python tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/10_parity.ipynb and run `python tools/export.py`.
 
 import torch
 import torch.nn.functional as F

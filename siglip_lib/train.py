@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from siglip_lib import (SigLipConfig, SigLipModel, SigLipTextConfig, SigLipVisionConfig, make_shapes, preprocess,
                         sigmoid_loss, softmax_loss)
+from siglip_lib.processes import data_parallel_main
 from siglip_lib.shapes import CLASS_NAMES, HELD_OUT_SEED, IMAGE_SIZE
 from siglip_lib.tokenizers import WordTokenizer
 
@@ -126,4 +127,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__" and "__file__" in globals():  # run as a script; in a notebook this cell does nothing
-    raise SystemExit(main())
+    raise SystemExit((data_parallel_main if torch.distributed.is_torchelastic_launched() else main)())
