@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from siglip_lib import make_shapes, preprocess, sigmoid_loss
 from siglip_lib.checks import check_shards
 from siglip_lib.memory import TensorMemory
-from siglip_lib.train import IMAGE_SIZE, lr_at, param_groups, tiny_siglip
+from siglip_lib.train import IMAGE_SIZE, lr_at, optimizer_step, param_groups, tiny_siglip
 
 
 def pair_loss_sum(images, texts, t, b, matching: bool) -> torch.Tensor:
@@ -172,12 +172,7 @@ def train_data_parallel(model, config, exchange="ring", device="cpu", dtype=torc
                   model.tokenizer(batch.captions[mine]).to(device))
         loss = distributed_sigmoid_loss(out.image_embeds, out.text_embeds, model.logit_scale.exp(),
                                         model.logit_bias, exchange)
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, config)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
+        optimizer_step(model, optimizer, loss, lr_at(step, config), config.grad_clip)
         history["loss"].append(loss.item())
     return history | {"seconds": time.perf_counter() - start}
 

@@ -1,6 +1,6 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/08_training.ipynb and run `python tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/08_training.ipynb and notebooks/A1_engineering.ipynb and run `python
+# tools/export.py`.
 
-import argparse
 import json
 import math
 import time
@@ -12,7 +12,6 @@ from tqdm.auto import tqdm
 
 from siglip_lib import (SigLipConfig, SigLipModel, SigLipTextConfig, SigLipVisionConfig, make_shapes, preprocess,
                         sigmoid_loss, softmax_loss)
-from siglip_lib.processes import data_parallel_main
 from siglip_lib.shapes import CLASS_NAMES, HELD_OUT_SEED, IMAGE_SIZE
 from siglip_lib.tokenizers import WordTokenizer
 
@@ -80,6 +79,15 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
             {"params": [p for p in model.parameters() if id(p) not in kernels], "weight_decay": 0.0}]
 
 
+def optimizer_step(model, optimizer, loss: torch.Tensor, lr: float, grad_clip: float) -> None:  # one update
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+
+
 def train(model: SigLipModel, config: TrainConfig, progress: bool = True, eval_every: int = 250) -> dict:
     """Train in place on fresh make_shapes batches. Returns the history: the loss of every step, the zero-shot
     accuracy on 200 held-out images every eval_every steps (0: never), and the training time in seconds."""
@@ -93,12 +101,7 @@ def train(model: SigLipModel, config: TrainConfig, progress: bool = True, eval_e
         batch = make_shapes(config.batch_size, seed=[config.seed, step, 1], distinct_classes=True)
         out = model.train()(preprocess(batch.images, size=IMAGE_SIZE), model.tokenizer(batch.captions))
         loss = loss_fn(out.logits_per_text)
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, config)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
+        optimizer_step(model, optimizer, loss, lr_at(step, config), config.grad_clip)
         history["loss"].append(loss.item())
         history["seconds"] += time.perf_counter() - start
         if eval_every and ((step + 1) % eval_every == 0 or step + 1 == config.steps):
@@ -108,7 +111,14 @@ def train(model: SigLipModel, config: TrainConfig, progress: bool = True, eval_e
 
 
 def main(argv=None) -> int:
-    """python -m siglip_lib.train: train the tiny SigLIP; save it (--out) and/or compare the two losses."""
+    """python -m siglip_lib.train: train the tiny SigLIP; save it (--out) and/or compare the two losses.
+    Started by torchrun, it trains data-parallel instead (notebook 09; options: --help under torchrun)."""
+    import argparse
+
+    if torch.distributed.is_torchelastic_launched():
+        from siglip_lib.processes import data_parallel_main
+
+        return data_parallel_main(argv)
     parser = argparse.ArgumentParser(prog="python -m siglip_lib.train", description=main.__doc__)
     parser.add_argument("--out", help="folder to write the trained model to (save_pretrained format)")
     parser.add_argument("--compare", metavar="JSON", help="also train with the softmax loss; write both records here")
@@ -127,4 +137,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__" and "__file__" in globals():  # run as a script; in a notebook this cell does nothing
-    raise SystemExit((data_parallel_main if torch.distributed.is_torchelastic_launched() else main)())
+    raise SystemExit(main())
