@@ -71,22 +71,26 @@ def check_attn_implementation(attn_implementation: str) -> str:
     return attn_implementation
 
 
-def check_shards(image_embeds, text_embeds, group=None) -> list[int]:
+def check_shards(image_embeds, text_embeds, group=None, exchange: str = "") -> list[int]:
     """Every rank's number of pairs, after checking, on every rank, that all of them hold image and text
-    embeddings of one shape [n_r, D] with one width D. Raises the same ValueError on every rank."""
+    embeddings of one shape [n_r, D] with one width D, and chose the same exchange. Raises the same
+    ValueError on every rank."""
     import torch.distributed as dist
 
     def shape(x):  # [n, D], or [-1, -1] for anything that is not a 2-D tensor
         return list(x.shape) if isinstance(x, torch.Tensor) and x.dim() == 2 else [-1, -1]
 
     device = image_embeds.device if isinstance(image_embeds, torch.Tensor) else "cpu"
-    mine = torch.tensor(shape(image_embeds) + shape(text_embeds), device=device)
+    exchanges = ["", "gather", "ring"]
+    mine = torch.tensor(shape(image_embeds) + shape(text_embeds) + [exchanges.index(exchange)], device=device)
     shapes = [torch.empty_like(mine) for _ in range(dist.get_world_size(group))]
     dist.all_gather(shapes, mine, group=group)
     shapes = [s.tolist() for s in shapes]
-    if any(-1 in s or s[:2] != s[2:] for s in shapes):
+    if len({s[4] for s in shapes}) > 1:
+        raise ValueError(f"every rank must use the same exchange, got {[exchanges[s[4]] for s in shapes]}")
+    if any(-1 in s[:4] or s[:2] != s[2:4] for s in shapes):
         raise ValueError("expected image and text embeddings of one shape [n, D] on every rank, got (images, texts) "
-                         f"{[(tuple(s[:2]), tuple(s[2:])) for s in shapes]} on ranks 0 to {len(shapes) - 1}")
+                         f"{[(tuple(s[:2]), tuple(s[2:4])) for s in shapes]} on ranks 0 to {len(shapes) - 1}")
     if len({s[1] for s in shapes}) > 1:
         raise ValueError(f"expected one embedding width D on every rank, got {[s[1] for s in shapes]}")
     return [s[0] for s in shapes]

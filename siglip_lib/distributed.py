@@ -23,7 +23,7 @@ def pair_loss_sum(images, texts, t, b, matching: bool) -> torch.Tensor:
 def ring_schedule(world_size: int) -> list[list[int]]:
     """The directions caption blocks travel at each step of the two-way ring: +1 to rank r + 1, -1 to r - 1.
     After step k, rank r holds the captions of rank r - k (+1, from the left) and r + k (-1, from the right)."""
-    right, left = world_size // 2, (world_size - 1) // 2  # together: the world_size - 1 other ranks
+    right, left = world_size // 2, (world_size - 1) // 2  # steps moving right, moving left: world_size - 1 in all
     return [[+1, -1] if k <= left else [+1] for k in range(1, right + 1)]
 
 
@@ -39,7 +39,7 @@ class _GatherTexts(torch.autograd.Function):  # forward: all ranks' captions [n,
 
     @staticmethod
     def backward(ctx, grad):
-        grad = grad.contiguous()
+        grad = grad.clone(memory_format=torch.contiguous_format)  # a copy: all_reduce works in place
         dist.all_reduce(grad, group=ctx.group)  # sum over ranks
         start = sum(ctx.sizes[:ctx.rank])
         return grad[start:start + ctx.sizes[ctx.rank]], None, None
@@ -47,7 +47,7 @@ class _GatherTexts(torch.autograd.Function):  # forward: all ranks' captions [n,
 
 def gather_sigmoid_loss(image_embeds, text_embeds, t, b, group=None) -> torch.Tensor:
     """This rank's share of the sigmoid loss, all captions gathered: the mean over ranks is the full loss."""
-    sizes, rank = check_shards(image_embeds, text_embeds, group), dist.get_rank(group)
+    sizes, rank = check_shards(image_embeds, text_embeds, group, "gather"), dist.get_rank(group)
     all_texts = _GatherTexts.apply(text_embeds, sizes, group)  # [n, D]
     start = sum(sizes[:rank])
     logits = t * all_texts @ image_embeds.t() + b  # [n captions, n_r images]: this rank's column
@@ -117,7 +117,7 @@ class _RingSigmoidLoss(torch.autograd.Function):
 
 def ring_sigmoid_loss(image_embeds, text_embeds, t, b, group=None) -> torch.Tensor:
     """This rank's share of the sigmoid loss by the two-way ring (equal shards); the mean over ranks: the full loss."""
-    sizes = check_shards(image_embeds, text_embeds, group)
+    sizes = check_shards(image_embeds, text_embeds, group, "ring")
     if len(set(sizes)) > 1:
         raise ValueError(f"the ring needs the same number of pairs on every rank, got {sizes}; "
                          "use exchange='gather' for shards of different sizes")
@@ -159,10 +159,11 @@ def loss_memory(local_batches, width: int = 768) -> dict:
 
 
 def train_data_parallel(model, config, exchange="ring", device="cpu", dtype=torch.float32) -> dict:
-    """Notebook 08's training, one shard of every batch per rank, DDP averaging the gradients. In a process group;
-    returns the loss of every step (this rank's share) and the training time in seconds."""
+    """Notebook 08's training with the sigmoid loss (config.loss is not used), one shard of every batch per rank,
+    DDP averaging the gradients. In a process group; returns this rank's share of the loss at every step and
+    the training time in seconds."""
     rank, world = dist.get_rank(), dist.get_world_size()
-    ddp = torch.nn.parallel.DistributedDataParallel(model.to(device, dtype))
+    ddp = torch.nn.parallel.DistributedDataParallel(model.to(device, dtype).train())
     optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr)
     history, start, n = {"loss": []}, time.perf_counter(), config.batch_size
     mine = slice(rank * n // world, (rank + 1) * n // world)  # this rank's pairs of the global batch

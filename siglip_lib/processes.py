@@ -74,9 +74,9 @@ def run_processes(fn, world_size: int, *args, timeout: float = 180) -> list:
             p.join(timeout=10)
             if p.is_alive():
                 p.kill()
-    for rank, (_, error) in sorted(answers.items()):
-        if error:
-            raise RuntimeError(f"rank {rank} of {world_size} failed:\n{error}")
+    failed = [f"rank {rank} of {world_size} failed:\n{error}" for rank, (_, error) in sorted(answers.items()) if error]
+    if failed:  # every failed rank: the first to fail may not be rank 0, whose error can be the consequence
+        raise RuntimeError("\n".join(failed))
     return [answers[rank][0] for rank in range(world_size)]
 
 
@@ -103,7 +103,8 @@ def data_parallel_main(argv=None) -> int:
     if dist.get_rank() == 0:
         accuracy = held_out_accuracy(model.cpu())
         print(f"{dist.get_world_size()} processes ({args.exchange}, {device}): {args.steps} steps in "
-              f"{history['seconds']:.0f} s, last loss {history['loss'][-1]:.3f}, zero-shot accuracy {accuracy:.1%}")
+              f"{history['seconds']:.0f} s, rank 0's last loss {history['loss'][-1]:.3f}, "
+              f"zero-shot accuracy {accuracy:.1%}")
         if args.out:
             model.save_pretrained(args.out)
     dist.destroy_process_group()

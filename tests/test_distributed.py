@@ -46,7 +46,7 @@ def _error(fn, *args, **kwargs):
 
 
 def every_case(cases):
-    """In a process group: shard_loss_and_grads for each case, then the messages of three mistakes."""
+    """In a process group: shard_loss_and_grads for each case, then the messages of four mistakes."""
     results = [distributed.shard_loss_and_grads(*case) for case in cases]
     rank, t, b = dist.get_rank(), torch.tensor([10.0]), torch.tensor([-10.0])
     mistakes = {
@@ -56,6 +56,8 @@ def every_case(cases):
                                               torch.zeros(2, 8 + rank), t, b, "gather"),
         "one rank's texts are short": _error(distributed.distributed_sigmoid_loss, torch.zeros(3, 8),
                                              torch.zeros(3 - (rank == 0), 8), t, b, "ring"),
+        "ranks chose different exchanges": _error(distributed.distributed_sigmoid_loss, torch.zeros(2, 8),
+                                                  torch.zeros(2, 8), t, b, "ring" if rank == 0 else "gather"),
     }
     return results, mistakes
 
@@ -103,6 +105,7 @@ def test_mistakes_get_the_same_clear_error_on_every_rank(world):
     assert str(list(range(8, 8 + world))) in m["widths differ between ranks"]
     assert "one shape [n, D] on every rank" in m["one rank's texts are short"]
     assert "((3, 8), (2, 8))" in m["one rank's texts are short"]
+    assert f"the same exchange, got {['ring'] + ['gather'] * (world - 1)}" in m["ranks chose different exchanges"]
 
 
 def test_one_process_falls_back_to_the_plain_loss():
