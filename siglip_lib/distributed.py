@@ -144,10 +144,10 @@ def shard_loss_and_grads(image_embeds, text_embeds, t, b, sizes, exchange):
     return loss.detach(), [x.grad for x in leaves]
 
 
-def loss_memory(local_batches, width: int = 768) -> dict:
+def loss_memory(local_batches, width: int = 768, exchanges=("gather", "ring")) -> dict:
     """In a process group: {exchange: [peak bytes of tensors this rank's loss allocates, forward and backward,
     beyond its inputs, for each local batch size (pairs per rank)]}."""
-    peaks = {"gather": [], "ring": []}
+    peaks = {exchange: [] for exchange in exchanges}
     for exchange, n in [(exchange, n) for exchange in peaks for n in local_batches]:
         torch.manual_seed(dist.get_rank())
         images, texts = (F.normalize(torch.randn(n, width), dim=-1).requires_grad_() for _ in range(2))

@@ -10,27 +10,26 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from siglip_lib.distributed import distributed_sigmoid_loss
-from siglip_lib.memory import TensorMemory
+from siglip_lib.distributed import distributed_sigmoid_loss, loss_memory
 from siglip_lib.processes import run_processes
 
 
 def measure_rank(local_batches, width: int, exchange: str, repeats: int = 3) -> list[dict]:
-    """In a process group: for each local batch, this rank's median seconds and peak MiB of forward + backward."""
+    """In a process group: for each local batch, this rank's median seconds and peak MiB of forward + backward
+    (the peak from notebook 09's loss_memory)."""
     rank, rows = dist.get_rank(), []
-    for n in local_batches:
+    peaks = loss_memory(local_batches, width, [exchange])[exchange]
+    for n, peak in zip(local_batches, peaks):
         torch.manual_seed(rank)
         images, texts = (F.normalize(torch.randn(n, width), dim=-1).requires_grad_() for _ in range(2))
         t, b = torch.tensor([10.0], requires_grad=True), torch.tensor([-10.0], requires_grad=True)
-        with TensorMemory() as memory:
-            distributed_sigmoid_loss(images, texts, t, b, exchange).backward()
         seconds = []
         for _ in range(repeats):
             dist.barrier()
             start = time.perf_counter()
             distributed_sigmoid_loss(images, texts, t, b, exchange).backward()
             seconds.append(time.perf_counter() - start)
-        rows.append(dict(local=n, seconds=sorted(seconds)[repeats // 2], peak_mib=memory.peak / 2**20))
+        rows.append(dict(local=n, seconds=sorted(seconds)[repeats // 2], peak_mib=peak / 2**20))
     return rows
 
 
