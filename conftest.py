@@ -4,6 +4,9 @@ The tests never use the network. SIGLIP_OFFLINE makes the notebooks and `python 
 take their offline path (random weights with the official configuration) even where the hub could be
 reached, so the stored notebook outputs stay comparable and nothing is downloaded. The notebook kernels
 that nbval starts inherit these variables.
+
+pytest runs on two workers (pyproject.toml). Each gets its share of torch's threads: two workers with two
+threads each on a 2-core machine would make the threads wait for one another (the suite took twice as long).
 """
 
 import os
@@ -16,6 +19,11 @@ os.environ["TRANSFORMERS_VERBOSITY"] = "error"
 
 import pytest
 import torch
+
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:  # pytest -n N (pyproject.toml): the N workers share the cores
+    _threads = max(1, torch.get_num_threads() // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    torch.set_num_threads(_threads)
+    os.environ["OMP_NUM_THREADS"] = str(_threads)  # for the notebook kernels and processes this worker starts
 
 ROOT = Path(__file__).resolve().parent
 ASSETS = ROOT / "assets"

@@ -159,12 +159,19 @@ class Pretrained:
         return cls.config_class.from_transformers_dict(raw)
 
     @classmethod
+    def _uninitialised(cls, config):
+        """The model with its tensors in uninitialised memory, for loading: strict loading overwrites every one."""
+        with torch.device("meta"):  # tensors with shapes but no memory, so no random initialisation runs
+            model = cls(config)
+        return model.to_empty(device="cpu")
+
+    @classmethod
     def from_transformers(cls, hf_model):
         """Copy the weights of a live transformers model: the matching class, or a SiglipModel for a tower."""
         model_type = getattr(getattr(hf_model, "config", None), "model_type", None)
         if model_type not in cls.model_types:
             raise TypeError(f"expected a transformers {' or '.join(cls.hf_classes)}, got {type(hf_model).__name__}")
-        model = cls(cls._config_from(hf_model.config.to_dict()))
+        model = cls._uninitialised(cls._config_from(hf_model.config.to_dict()))
         load_transformers_state_dict(model, hf_model.state_dict(), source=type(hf_model).__name__)
         first = next(hf_model.parameters())
         return model.to(device=first.device, dtype=first.dtype).train(hf_model.training)
@@ -184,7 +191,7 @@ class Pretrained:
             raise ValueError(f"expected a checkpoint of a {' or '.join(cls.hf_classes)} (model_type "
                              f"{' or '.join(map(repr, cls.model_types))}) in {folder}, got model_type "
                              f"{raw.get('model_type')!r}{hint}")
-        model = cls(cls._config_from(raw))
+        model = cls._uninitialised(cls._config_from(raw))
         prefix = cls.tower_prefix if raw["model_type"] == "siglip" else ""  # read one tower of a full checkpoint
         load_transformers_state_dict(model, read_tensors(weight_files(folder), prefix), source=str(folder))
         if hasattr(model, "tokenizer"):

@@ -10,20 +10,19 @@ from siglip_lib.vision import SigLipVisionModel
 def transformers_pair(config: SigLipVisionConfig | None = None, seed: int = 0, perturb: bool = False):
     """(ours, hf_sdpa, hf_eager): ours and transformers' SiglipVisionModel (default and eager attention), same
     weights."""
+    import copy
+
     import transformers
 
     config = config if config is not None else SigLipVisionConfig()
-
-    def hf_config():  # one config object per model: transformers writes the attention choice into it
-        return transformers.SiglipVisionConfig(**config.to_transformers_dict())
-
     torch.manual_seed(seed)
-    hf_sdpa = transformers.SiglipVisionModel._from_config(hf_config(), attn_implementation="sdpa").eval()
+    hf_config = transformers.SiglipVisionConfig(**config.to_transformers_dict())
+    hf_sdpa = transformers.SiglipVisionModel._from_config(hf_config, attn_implementation="sdpa").eval()
     if perturb:
         perturb_like_trained(hf_sdpa, seed)
-    hf_eager = transformers.SiglipVisionModel._from_config(hf_config(), attn_implementation="eager").eval()
+    hf_eager = copy.deepcopy(hf_sdpa)  # the same weights (and its own config, where the attention choice lives)
+    hf_eager.set_attn_implementation("eager")
     assert (hf_sdpa.config._attn_implementation, hf_eager.config._attn_implementation) == ("sdpa", "eager")
-    hf_eager.load_state_dict(hf_sdpa.state_dict())
     return SigLipVisionModel.from_transformers(hf_sdpa), hf_sdpa, hf_eager
 
 

@@ -20,6 +20,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _start_method():
+    """forkserver where the platform has it (Linux, macOS): one server process imports torch and siglip_lib once,
+    and each rank is a fork of it, ready in milliseconds. Elsewhere (Windows) spawn: each rank imports them anew."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload(["siglip_lib.distributed"])  # read when the server starts (the first call)
+    return context
+
+
 def _one_process(fn, rank, world_size, port, results, args):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)  # the processes share the machine's cores
@@ -61,7 +71,7 @@ def run_processes(fn, world_size: int, *args, timeout: float = 180) -> list:
     if getattr(fn, "__module__", None) == "__main__" and not hasattr(sys.modules["__main__"], "__file__"):
         raise ValueError(f"fn must be importable by a fresh process, but {fn.__qualname__} is defined in this "
                          "notebook or interactive session: import it from its module (siglip_lib....) instead")
-    context = mp.get_context("spawn")
+    context = _start_method()
     results, port = context.Queue(), _free_port()
     processes = [context.Process(target=_one_process, args=(fn, rank, world_size, port, results, args))
                  for rank in range(world_size)]
