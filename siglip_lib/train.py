@@ -84,7 +84,7 @@ def optimizer_step(model, optimizer, loss: torch.Tensor, lr: float, grad_clip: f
         group["lr"] = lr
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip, foreach=True)  # all tensors at once: faster
     optimizer.step()
 
 
