@@ -5,8 +5,9 @@ take their offline path (random weights with the official configuration) even wh
 reached, so the stored notebook outputs stay comparable and nothing is downloaded. The notebook kernels
 that nbval starts inherit these variables.
 
-pytest runs on two workers (pyproject.toml). Each gets its share of torch's threads: two workers with two
-threads each on a 2-core machine would make the threads wait for one another (the suite took twice as long).
+pytest runs on two workers (pyproject.toml), each with its share of torch's threads. On 2 cores, one process
+with torch's 2 threads took 12 minutes, two workers with one thread each 6: on this project's small kernels
+two threads spend much of their time waiting for each other.
 """
 
 import os
