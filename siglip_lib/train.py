@@ -1,5 +1,5 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/08_training.ipynb and notebooks/A1_engineering.ipynb and run `python
-# tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/08_training.ipynb and notebooks/A1_engineering.ipynb and run
+# `python tools/export.py`.
 
 import json
 import math

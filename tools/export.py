@@ -67,8 +67,9 @@ def render(modules: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
     files = {}
     for module, cells in modules.items():
         sources = list(dict.fromkeys(nb for nb, _ in cells))
-        banner = textwrap.wrap(BANNER.format(sources=" and ".join(sources)), width=118, break_on_hyphens=False)
-        text = "\n# ".join(banner) + "\n\n"  # (a long banner goes on over several comment lines)
+        words = BANNER.format(sources=" and ".join(sources)).replace("python tools", "python\0tools")  # one unit
+        banner = textwrap.wrap(words, width=118, break_on_hyphens=False)
+        text = "\n# ".join(banner).replace("\0", " ") + "\n\n"  # (a long banner goes on over several comment lines)
         text += "\n\n\n".join(code for _, code in cells) + "\n"
         files[module.replace(".", "/") + ".py"] = text
     return files
