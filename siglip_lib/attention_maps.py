@@ -1,4 +1,4 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/11_attention_maps.ipynb and run `python tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/12_attention_maps.ipynb and run `python tools/export.py`.
 
 import math
 

@@ -133,11 +133,12 @@ def supports(device, dtype) -> bool:
         return False
 
 
-def _inplace_block_forward(block, x, output_attentions: bool = False):
+def _inplace_block_forward(block, x, output_attentions: bool = False, attention_mask=None):
     """EncoderBlock.forward with its sums and GELU in place: the same operations on the same numbers."""
     if torch.is_grad_enabled() or torch.is_autocast_enabled(x.device.type):
         raise RuntimeError("the in-place path is for inference in the model's own dtype: use torch.inference_mode()")
-    h, weights = block.self_attn(block.layer_norm1(x), output_attentions=output_attentions)
+    h, weights = block.self_attn(block.layer_norm1(x), output_attentions=output_attentions,
+                                 attention_mask=attention_mask)
     h += x  # x + attn(LN(x)), in the attention output's memory (x may be kept in hidden_states: not touched)
     m = block.mlp.fc1(block.layer_norm2(h))
     torch.ops.aten.gelu_(m, approximate="tanh")  # GELU over fc1's output, in its own memory
@@ -171,8 +172,9 @@ def models_for(mode: str, ours, theirs) -> tuple:
 
 def run_benchmark(batch_sizes=(1, 8, 32), dtypes=("float32", "bfloat16"), device="cpu", repeats: int = 7,
                   warmup: int = 2, modes=("eager",), config: SigLipVisionConfig | None = None,
-                  progress=print) -> list[dict]:
-    """One row per (dtype, mode, batch size); modes: "eager", "in-place" (ours), "compiled" (both models)."""
+                  progress=print, naflex: bool = False) -> list[dict]:
+    """One row per (dtype, mode, batch size); modes: "eager", "in-place" (ours), "compiled" (both models).
+    naflex=True adds SigLIP 2's NaFlex tower at 256 patches ("NaFlex" and "NaFlex in-place"; naflex_rows)."""
     from siglip_lib.parity import transformers_pair
 
     device, config, rows = torch.device(device), config if config is not None else SigLipVisionConfig(), []
@@ -195,8 +197,39 @@ def run_benchmark(batch_sizes=(1, 8, 32), dtypes=("float32", "bfloat16"), device
                                  matmul_peak_gflop_s=peak / 1e9, share_of_peak=row["ours_gflop_s"] * 1e9 / peak))
                 progress(format_rows(rows[-1:], header=len(rows) == 1))
         del ours, theirs, pair
+        for row in naflex_rows(batch_sizes, dtype, device, repeats, warmup, modes=modes) if naflex else []:
+            rows.append(dict(row, matmul_peak_gflop_s=peak / 1e9, share_of_peak=row["ours_gflop_s"] * 1e9 / peak))
+            progress(format_rows(rows[-1:], header=len(rows) == 1))
         torch._dynamo.reset()  # forget the compiled code of this dtype's models
     return rows
+
+
+def naflex_rows(batch_sizes, dtype, device, repeats: int, warmup: int, config=None, modes=("eager",)):
+    """Rows, one at a time as they are measured, for SigLIP 2's NaFlex tower at a budget of 256 patches, ours
+    against transformers' Siglip2VisionModel: "NaFlex" (eager) and, if modes has it, "NaFlex in-place" (the
+    compiled mode is not timed for NaFlex)."""
+    import tempfile
+
+    from siglip_lib.config import SigLip2VisionConfig
+    from siglip_lib.parity import siglip2_pair
+
+    config = config if config is not None else SigLip2VisionConfig()
+    with tempfile.TemporaryDirectory() as folder:
+        ours, theirs = (m.to(device, dtype).eval() for m in siglip2_pair(folder, config))
+    (grid_h, grid_w), p = (12, 21), config.patch_size  # 252 patches of a wide image, 4 of padding
+    flops = vision_flops(SigLipVisionConfig(**{k: getattr(config, k) for k in (
+        "num_channels", "embed_dim", "patch_size", "num_attention_heads", "num_encoder_blocks", "mlp_hidden_dim")}),
+        grid_h * p, grid_w * p)
+    for mode in [m for m in modes if m != "compiled"]:
+        models = models_for(mode, ours, theirs)
+        for batch in batch_sizes:
+            x = torch.randn(batch, 256, config.num_channels * p * p, device=device, dtype=dtype)
+            mask = (torch.arange(256, device=device) < grid_h * grid_w).expand(batch, -1).int()
+            shapes = torch.tensor([[grid_h, grid_w]] * batch, device=device)
+            pair = [lambda x, m=m: m(x, mask, shapes) for m in models]  # called as the timing loop calls a model
+            row = measure_pair(*pair, x, repeats, warmup, flops)
+            yield dict(device=str(device), dtype=str(dtype).removeprefix("torch."),
+                       mode="NaFlex" if mode == "eager" else f"NaFlex {mode}", **row)
 
 
 COLUMNS = ["device", "dtype", "batch", "mode", "ours_img_s", "transformers_img_s", "ratio", "ours_gflop_s",
@@ -208,10 +241,10 @@ def format_rows(rows: list[dict], header: bool = True) -> str:
     def mb(value):  # memory: "n/a" where the platform cannot tell
         return "n/a" if value is None else f"{value:.0f}"
 
-    lines = [f"{'dtype':9s} {'mode':8s} {'batch':>5s} {'ours img/s':>10s} {'hf img/s':>9s} {'ratio':>6s} "
+    lines = [f"{'dtype':9s} {'mode':15s} {'batch':>5s} {'ours img/s':>10s} {'hf img/s':>9s} {'ratio':>6s} "
              f"{'GFLOP/s':>8s} {'% of peak':>9s} {'ours MB':>8s} {'hf MB':>7s}"] if header else []
     for r in rows:
-        lines.append(f"{r['dtype']:9s} {r['mode']:8s} {r['batch']:5d} "
+        lines.append(f"{r['dtype']:9s} {r['mode']:15s} {r['batch']:5d} "
                      f"{r['ours_img_s']:10.2f} {r['transformers_img_s']:9.2f} {r['ratio']:6.3f} "
                      f"{r['ours_gflop_s']:8.0f} {100 * r['share_of_peak']:8.0f}% "
                      f"{mb(r['ours_peak_mb']):>8s} {mb(r['transformers_peak_mb']):>7s}")
@@ -238,8 +271,10 @@ def read_csv(path) -> list[dict]:
         return [{key: value(key, text) for key, text in row.items()} for row in csv.DictReader(f)]
 
 
-MODES = ("eager", "in-place", "compiled")  # the order of the pairs at each batch size
-COLOURS = {"ours": ("#1f77b4", "#6baed6", "#c6dbef"), "transformers": ("#ff7f0e", "#ff7f0e", "#fdd0a2")}
+MODES = ("eager", "in-place", "compiled", "NaFlex", "NaFlex in-place")  # the order of the pairs at each batch size
+COLOURS = {"ours": ("#1f77b4", "#6baed6", "#c6dbef", "#2ca02c", "#98df8a"),
+           "transformers": ("#ff7f0e", "#ff7f0e", "#fdd0a2", "#d62728", "#d62728")}
+THEIRS = {"in-place": "eager", "NaFlex in-place": "NaFlex"}  # what transformers runs beside our in-place rows
 
 
 def plot_rows(rows: list[dict], path=None, title: str = ""):
@@ -257,7 +292,7 @@ def plot_rows(rows: list[dict], path=None, title: str = ""):
         for r in (r for r in rows if r["dtype"] == dtype):
             left = batches.index(r["batch"]) - 0.4 + 2 * width * modes.index(r["mode"])
             for k, who in enumerate(("ours", "transformers")):
-                theirs_mode = "eager" if (who, r["mode"]) == ("transformers", "in-place") else r["mode"]
+                theirs_mode = THEIRS.get(r["mode"], r["mode"]) if who == "transformers" else r["mode"]
                 ax.bar(left + (k + 0.5) * width, r[f"{who}_img_s"], width, edgecolor="black", linewidth=0.5,
                        color=COLOURS[who][MODES.index(r["mode"])], label=f"{who}, {theirs_mode}")
             ax.text(left + width, max(r["ours_img_s"], r["transformers_img_s"]), f"×{r['ratio']:.2f}",
@@ -301,6 +336,8 @@ def main(argv=None) -> int:
     parser.add_argument("--inplace", action=argparse.BooleanOptionalAction, default=True,
                         help="also time ours with in-place residual sums (default: yes)")
     parser.add_argument("--compile", action="store_true", help="also time both models torch.compile'd (minutes)")
+    parser.add_argument("--naflex", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time SigLIP 2's NaFlex tower at 256 patches (default: yes)")
     parser.add_argument("--csv", help="write the table to this CSV file")
     parser.add_argument("--png", help="write a bar chart to this PNG file")
     args = parser.parse_args(argv)
@@ -309,7 +346,8 @@ def main(argv=None) -> int:
     print(f"SigLIP ViT-B/16 at 224 px, {vision_flops(SigLipVisionConfig()) / 1e9:.1f} GFLOP per image; device "
           f"{name}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     modes = ("eager",) + ("in-place",) * args.inplace + ("compiled",) * args.compile
-    rows = run_benchmark(args.batch_sizes, args.dtypes, args.device, args.repeats, args.warmup, modes)
+    rows = run_benchmark(args.batch_sizes, args.dtypes, args.device, args.repeats, args.warmup, modes,
+                         naflex=args.naflex)
     if not rows:
         print("nothing measured")
         return 1

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import torch
 
-from siglip_lib.config import SigLipConfig, SigLipTextConfig, SigLipVisionConfig
+from siglip_lib.config import SigLip2VisionConfig, SigLipConfig, SigLipTextConfig, SigLipVisionConfig
 
 OFFICIAL_MODEL_ID = "google/siglip-base-patch16-224"
+SIGLIP2_MODEL_ID = "google/siglip2-base-patch16-naflex"  # SigLIP 2 NaFlex (notebook 10)
 
 
 def hf_name(our_name: str) -> str:
@@ -127,14 +128,16 @@ def resolve_checkpoint(name_or_path, revision=None, cache_dir=None, local_files_
                                   "offline, pass a local folder written by save_pretrained.") from err
 
 
-# Each of our models: its config class, the prefix of its tensors inside a full SiglipModel, the config.json
-# model_type values it can load (its own first) and the transformers classes it matches (its own first).
+# Each of our models: its config class, the prefix of its tensors inside a full two-tower model, the config.json
+# model_type values it can load (its own first, the full model's last) and the transformers classes it matches.
 TRANSFORMERS_NAMES = {
     "SigLipVisionModel": (SigLipVisionConfig, "vision_model.", ("siglip_vision_model", "siglip"),
                           ("SiglipVisionModel", "SiglipModel")),
     "SigLipTextModel": (SigLipTextConfig, "text_model.", ("siglip_text_model", "siglip"),
                         ("SiglipTextModel", "SiglipModel")),
     "SigLipModel": (SigLipConfig, "", ("siglip",), ("SiglipModel",)),
+    "SigLip2VisionModel": (SigLip2VisionConfig, "vision_model.", ("siglip2_vision_model", "siglip2"),
+                           ("Siglip2VisionModel", "Siglip2Model")),
 }
 
 
@@ -154,7 +157,7 @@ class Pretrained:
 
     @classmethod
     def _config_from(cls, raw: dict):
-        if cls.tower_prefix and raw.get("model_type") == "siglip":  # a tower of a full SiglipModel
+        if cls.tower_prefix and raw.get("model_type") == cls.model_types[-1]:  # a tower of a full model
             raw = raw.get(cls.tower_prefix.replace("_model.", "_config")) or {}
         return cls.config_class.from_transformers_dict(raw)
 
@@ -185,14 +188,15 @@ class Pretrained:
         folder = resolve_checkpoint(name_or_path, revision, cache_dir, local_files_only)
         raw = read_config(folder)
         if raw.get("model_type") not in cls.model_types:
-            tower = {"siglip_vision_model": "SigLipVisionModel", "siglip_text_model": "SigLipTextModel"}
+            tower = {"siglip_vision_model": "SigLipVisionModel", "siglip_text_model": "SigLipTextModel",
+                     "siglip2_vision_model": "SigLip2VisionModel"}
             hint = f"; for a tower alone use {tower[raw['model_type']]}.from_pretrained" if raw.get(
                 "model_type") in tower else ""
             raise ValueError(f"expected a checkpoint of a {' or '.join(cls.hf_classes)} (model_type "
                              f"{' or '.join(map(repr, cls.model_types))}) in {folder}, got model_type "
                              f"{raw.get('model_type')!r}{hint}")
         model = cls._uninitialised(cls._config_from(raw))
-        prefix = cls.tower_prefix if raw["model_type"] == "siglip" else ""  # read one tower of a full checkpoint
+        prefix = cls.tower_prefix if raw["model_type"] == cls.model_types[-1] else ""  # one tower of a full model
         load_transformers_state_dict(model, read_tensors(weight_files(folder), prefix), source=str(folder))
         if hasattr(model, "tokenizer"):
             from siglip_lib.tokenizers import load_tokenizer
@@ -239,19 +243,22 @@ def hub_disabled() -> bool:
 
 def pretrained_or_random(model_id: str = OFFICIAL_MODEL_ID, seed: int = 0):
     """(model, pretrained: bool): the hub's weights, or, only when the hub cannot be reached (or SIGLIP_OFFLINE
-    is set), random weights with the official configuration. Any other failure (an unknown or gated repository,
-    a damaged file) raises."""
+    is set), random weights with the official configuration. A model id that names siglip2 gives SigLIP 2's NaFlex
+    tower. Any other failure (an unknown or gated repository, a damaged file) raises."""
+    from siglip_lib.siglip2 import SigLip2VisionModel
     from siglip_lib.vision import SigLipVisionModel
 
+    model_class, official = ((SigLip2VisionModel, SIGLIP2_MODEL_ID) if "siglip2" in model_id.lower() else
+                             (SigLipVisionModel, OFFICIAL_MODEL_ID))
     if hub_disabled():
         reason = "SIGLIP_OFFLINE is set"
     else:
         try:
-            model = SigLipVisionModel.from_pretrained(model_id)
+            model = model_class.from_pretrained(model_id)
             print(f"Loaded the pretrained weights of {model_id}.")
             return model, True
         except HubUnavailableError:
             reason = "the Hugging Face hub cannot be reached"
     torch.manual_seed(seed)
-    print(f"Offline ({reason}): using random weights with the {OFFICIAL_MODEL_ID} configuration.")
-    return SigLipVisionModel(SigLipVisionConfig()).eval(), False
+    print(f"Offline ({reason}): using random weights with the {official} configuration.")
+    return model_class(model_class.config_class()).eval(), False

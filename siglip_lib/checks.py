@@ -71,6 +71,55 @@ def check_attn_implementation(attn_implementation: str) -> str:
     return attn_implementation
 
 
+def check_naflex_inputs(pixel_values, pixel_attention_mask, spatial_shapes, config, dtype=None) -> None:
+    """Raise a clear TypeError/ValueError unless SigLip2VisionModel can take these three: pixel_values
+    [B, N, C*P*P] (float, finite in the patches; padding rows may hold anything), pixel_attention_mask [B, N]
+    (1 for the first rows * cols entries of each image, then 0) and spatial_shapes [B, 2] (each image's rows
+    and cols of patches, at least 1 each). dtype: the model's, as in check_pixel_values."""
+    per_patch, hint = config.num_channels * config.patch_size**2, " (see siglip_lib.siglip2.preprocess_naflex)"
+    tensors = {"pixel_values": pixel_values, "pixel_attention_mask": pixel_attention_mask,
+               "spatial_shapes": spatial_shapes}
+    for name, tensor in tensors.items():
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}{hint}")
+    if pixel_values.dim() != 3 or pixel_values.shape[-1] != per_patch or not pixel_values.is_floating_point():
+        raise ValueError(f"pixel_values must be a float tensor [B, N, {per_patch}] of flattened {config.patch_size} x "
+                         f"{config.patch_size} patches, got {pixel_values.dtype} {tuple(pixel_values.shape)}{hint}")
+    batch, n = pixel_values.shape[:2]
+    for name, want in (("pixel_attention_mask", (batch, n)), ("spatial_shapes", (batch, 2))):
+        if tuple(tensors[name].shape) != want or tensors[name].is_floating_point():
+            raise ValueError(f"{name} must be an integer or bool tensor of shape {want} to go with pixel_values "
+                             f"{tuple(pixel_values.shape)}, got {tensors[name].dtype} {tuple(tensors[name].shape)}")
+    if not _values_are_cheap(spatial_shapes) or not _values_are_cheap(pixel_attention_mask):
+        return
+    for i, (rows, cols) in enumerate(spatial_shapes.tolist()):
+        if rows < 1 or cols < 1 or rows * cols > n:
+            raise ValueError(f"spatial_shapes[{i}] = ({rows}, {cols}) must give at least one patch per side and at "
+                             f"most the {n} positions of pixel_values, got {rows} × {cols} = {rows * cols}")
+        if not torch.equal(pixel_attention_mask[i].bool(), torch.arange(n) < rows * cols):
+            raise ValueError(f"pixel_attention_mask[{i}] does not match spatial_shapes[{i}] = ({rows}, {cols}): "
+                             f"expected its first {rows * cols} entries 1 and the other {n - rows * cols} 0, got "
+                             f"{int(pixel_attention_mask[i].bool().sum())} ones")
+    patches = pixel_values[pixel_attention_mask.bool()].to(dtype or pixel_values.dtype)  # as the model holds them
+    if _values_are_cheap(pixel_values) and not torch.isfinite(patches).all():
+        raise ValueError(f"pixel_values must be finite numbers in the image patches, got "
+                         f"{(~torch.isfinite(patches)).sum().item()} NaN or infinite value(s){hint}")
+
+
+def check_patch_budget(height: int, width: int, patch_size: int, max_num_patches: int) -> None:
+    """Raise a clear ValueError unless a height x width image can become at most max_num_patches patches at its
+    own aspect ratio: each side at least one patch, and one row of patches within the budget."""
+    if not isinstance(max_num_patches, int) or isinstance(max_num_patches, bool) or max_num_patches < 1:
+        raise ValueError(f"max_num_patches must be a positive int, got {max_num_patches!r}")
+    if min(height, width) < patch_size:
+        raise ValueError(f"each side of an image must be at least one patch ({patch_size} pixels), got {height} × "
+                         f"{width} (height × width)")
+    one_row = -(-max(height, width) // min(height, width))  # patches along the long side when the short has one
+    if one_row > max_num_patches:
+        raise ValueError(f"a {height} × {width} image (height × width) needs at least {one_row} patches to keep "
+                         f"its aspect ratio with one patch row, more than max_num_patches={max_num_patches}")
+
+
 def check_shards(image_embeds, text_embeds, group=None, exchange: str = "") -> list[int]:
     """Every rank's number of pairs, after checking, on every rank, that all of them hold image and text
     embeddings of one shape [n_r, D] with one width D, and chose the same exchange. Raises the same

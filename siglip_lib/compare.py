@@ -1,6 +1,7 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/10_parity.ipynb and run `python tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/11_parity.ipynb and run `python tools/export.py`.
 
-"""python -m siglip_lib.compare: the from-scratch SigLIP vision model against transformers, on a real photo."""
+"""python -m siglip_lib.compare: the from-scratch SigLIP (or SigLIP 2) vision model against transformers, on a
+real photo."""
 import argparse
 import sys
 import tempfile
@@ -8,11 +9,12 @@ from pathlib import Path
 
 import torch
 
-from siglip_lib.checkpoint import OFFICIAL_MODEL_ID, HubUnavailableError, hub_disabled
-from siglip_lib.config import SigLipVisionConfig
+from siglip_lib.checkpoint import OFFICIAL_MODEL_ID, SIGLIP2_MODEL_ID, HubUnavailableError, hub_disabled
 from siglip_lib.parity import cosine_stats, max_abs_diff
 from siglip_lib.preprocess import preprocess
+from siglip_lib.siglip2 import SigLip2VisionModel, preprocess_naflex
 from siglip_lib.vision import SigLipVisionModel
+
 
 def default_image() -> Path:
     """The sample photo shipped in the repository's assets/ folder."""
@@ -23,21 +25,24 @@ def _load_pair(model_id: str, workdir: str):
     """(ours, theirs, description): pretrained from the hub when possible, else random official weights."""
     import transformers
 
-    offline = f"both models get the same random weights with the {OFFICIAL_MODEL_ID} configuration."
+    siglip2 = "siglip2" in model_id.lower()
+    ours_class, official = (SigLip2VisionModel, SIGLIP2_MODEL_ID) if siglip2 else (SigLipVisionModel, OFFICIAL_MODEL_ID)
+    hf_class, hf_config_class = ((transformers.Siglip2VisionModel, transformers.Siglip2VisionConfig) if siglip2 else
+                                 (transformers.SiglipVisionModel, transformers.SiglipVisionConfig))
+    offline = f"both models get the same random weights with the {official} configuration."
     if hub_disabled():
         print(f"Offline (SIGLIP_OFFLINE is set): {offline}")
     else:
         try:  # ours first: it fails within seconds without a network, where transformers retries for half a minute
-            ours = SigLipVisionModel.from_pretrained(model_id)
-            theirs = transformers.SiglipVisionModel.from_pretrained(model_id).eval()
+            ours = ours_class.from_pretrained(model_id)
+            theirs = hf_class.from_pretrained(model_id).eval()
             return ours, theirs, f"pretrained weights of {model_id}"
         except HubUnavailableError:
             print(f"Offline: the Hugging Face hub cannot be reached, so {offline}")
     torch.manual_seed(0)
-    hf_config = transformers.SiglipVisionConfig(**SigLipVisionConfig().to_transformers_dict())
-    theirs = transformers.SiglipVisionModel(hf_config)
+    theirs = hf_class(hf_config_class(**ours_class.config_class().to_transformers_dict()))
     theirs.save_pretrained(workdir)  # our loader reads what transformers writes
-    return SigLipVisionModel.from_pretrained(workdir), theirs.eval(), "random weights, official configuration"
+    return ours_class.from_pretrained(workdir), theirs.eval(), "random weights, official configuration"
 
 
 def report(a, b) -> float:
@@ -65,7 +70,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m siglip_lib.compare", description=__doc__)
     parser.add_argument("--image", type=Path, default=None, help="photo to run both models on "
                         "(default: assets/grace_hopper.jpg)")
-    parser.add_argument("--model-id", default=OFFICIAL_MODEL_ID, help="hub id of the checkpoint")
+    parser.add_argument("--model-id", default=OFFICIAL_MODEL_ID, help="hub id of the checkpoint (an id naming "
+                        f"siglip2, such as {SIGLIP2_MODEL_ID}, selects SigLIP 2)")
+    parser.add_argument("--max-patches", type=int, default=256, help="SigLIP 2's patch budget (default 256)")
     parser.add_argument("--tolerance", type=float, default=1e-5, help="largest allowed |difference|")
     args = parser.parse_args(argv)
     import transformers
@@ -75,9 +82,14 @@ def main(argv=None) -> int:
     args.image = args.image or default_image()
     with tempfile.TemporaryDirectory() as workdir, torch.no_grad():
         ours, theirs, weights = _load_pair(args.model_id, workdir)
-        pixel_values = preprocess(args.image, size=ours.config.image_size)  # the checkpoint's own resolution
-        a, b = ours(pixel_values), theirs(pixel_values)
-    print(f"weights: {weights}; image: {args.image.name} -> pixel_values {tuple(pixel_values.shape)}")
+        siglip2 = isinstance(ours, SigLip2VisionModel)  # the photo at its own shape, or at the checkpoint's size
+        inputs = (preprocess_naflex(args.image, max_num_patches=args.max_patches) if siglip2 else
+                  {"pixel_values": preprocess(args.image, size=ours.config.image_size)})
+        a, b = ours(**inputs), theirs(**inputs)
+        for out in (a, b) if siglip2 else ():  # padding rows are never read: compare the patches
+            out.last_hidden_state = out.last_hidden_state[inputs["pixel_attention_mask"].bool()][None]
+    shapes = f", spatial_shapes {inputs['spatial_shapes'].tolist()}" if "spatial_shapes" in inputs else ""
+    print(f"weights: {weights}; image: {args.image.name} -> pixel_values {tuple(inputs['pixel_values'].shape)}{shapes}")
     worst = report(a, b)
     ok = worst <= args.tolerance
     print(f"{'PASS' if ok else 'FAIL'}: largest difference {worst:.2e} {'<=' if ok else '>'} "

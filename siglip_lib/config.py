@@ -77,6 +77,35 @@ class SigLipVisionConfig(TransformersNames):
 
 
 @dataclass
+class SigLip2VisionConfig(TransformersNames):
+    """Sizes of the SigLIP 2 NaFlex vision tower. Defaults: google/siglip2-base-patch16-naflex."""
+
+    num_channels: int = 3
+    embed_dim: int = 768
+    num_patches: int = 256  # the learned position grid: 16 x 16, resized to each image's own patch grid
+    patch_size: int = 16
+    num_attention_heads: int = 12
+    attention_dropout: float = 0.0
+    num_encoder_blocks: int = 12
+    mlp_hidden_dim: int = 3072
+    layer_norm_eps: float = 1e-6
+    use_head: bool = True
+    _FROM_TRANSFORMERS = SigLipVisionConfig._FROM_TRANSFORMERS
+
+    def __post_init__(self):
+        self.check_sizes(("num_channels", "embed_dim", "num_patches", "patch_size", "num_attention_heads",
+                          "num_encoder_blocks", "mlp_hidden_dim"))
+        if math.isqrt(self.num_patches) ** 2 != self.num_patches:
+            raise ValueError(f"num_patches ({self.num_patches}) must be a square number: the position "
+                             "embeddings form a square grid")
+
+    @property
+    def grid_size(self) -> int:
+        """Side of the learned position grid: 16 for 256 positions."""
+        return math.isqrt(self.num_patches)
+
+
+@dataclass
 class SigLipTextConfig(TransformersNames):
     """Sizes of the SigLIP text tower. Defaults: the text tower of google/siglip-base-patch16-224."""
 

@@ -20,13 +20,16 @@ def patchify(pixel_values: torch.Tensor, patch_size: int) -> torch.Tensor:
     return patches.reshape(B, (H // patch_size) * (W // patch_size), C * patch_size * patch_size)  # [B, N, C*P*P]
 
 
-def interpolate_positions(table: torch.Tensor, grid_hw: tuple[int, int]) -> torch.Tensor:
+def interpolate_positions(table: torch.Tensor, grid_hw: tuple[int, int], mode: str = "bicubic",
+                          antialias: bool = False) -> torch.Tensor:
     """Resize a square table of position vectors [N, D] to a grid_h x grid_w patch grid: [grid_h * grid_w, D].
 
-    The N vectors form a sqrt(N) x sqrt(N) image with D channels; resize that image (bicubic)."""
+    The N vectors form a sqrt(N) x sqrt(N) image with D channels; resize that image (bicubic by default;
+    SigLIP 2 resizes bilinear with antialiasing, notebook 10)."""
     side = round(table.shape[0] ** 0.5)  # 14 for 196 positions
     image = table.reshape(1, side, side, -1).permute(0, 3, 1, 2)  # [1, D, 14, 14]
-    image = F.interpolate(image, size=grid_hw, mode="bicubic", align_corners=False)  # [1, D, grid_h, grid_w]
+    image = F.interpolate(image, size=grid_hw, mode=mode, antialias=antialias,
+                          align_corners=False)  # [1, D, grid_h, grid_w]
     return image.permute(0, 2, 3, 1).reshape(grid_hw[0] * grid_hw[1], -1)  # [grid_h * grid_w, D]
 
 

@@ -29,9 +29,11 @@ class EncoderBlock(nn.Module):
         self.layer_norm2 = nn.LayerNorm(config.embed_dim, eps=config.layer_norm_eps)
         self.mlp = MLP(config)
 
-    def forward(self, x, output_attentions: bool = False):
-        """x [B, N, D] -> (x [B, N, D], attention weights [B, H, N, N] or None)."""
-        attn_out, weights = self.self_attn(self.layer_norm1(x), output_attentions=output_attentions)
+    def forward(self, x, output_attentions: bool = False, attention_mask=None):
+        """x [B, N, D] -> (x [B, N, D], attention weights [B, H, N, N] or None). attention_mask [B, N]: False
+        for padding tokens, which then take no part as keys (SigLIP 2, notebook 10)."""
+        attn_out, weights = self.self_attn(self.layer_norm1(x), output_attentions=output_attentions,
+                                           attention_mask=attention_mask)
         x = x + attn_out  # residual around attention
         del attn_out  # free this [B, N, D] tensor before the MLP makes its [B, N, 4D] one
         x = x + self.mlp(self.layer_norm2(x))  # residual around the MLP
@@ -50,12 +52,12 @@ class SigLipEncoder(nn.Module):
         for block in self.encoder_blocks:
             block.self_attn.attn_implementation = check_attn_implementation(attn_implementation)
 
-    def forward(self, x, output_attentions: bool = False, output_hidden_states: bool = False):
+    def forward(self, x, output_attentions: bool = False, output_hidden_states: bool = False, attention_mask=None):
         """x [B, N, D] -> (x [B, N, D], hidden_states (L+1 tensors) or None, attentions (L tensors) or None)."""
         hidden_states = (x,) if output_hidden_states else None
         attentions = () if output_attentions else None
         for block in self.encoder_blocks:
-            x, weights = block(x, output_attentions=output_attentions)
+            x, weights = block(x, output_attentions, attention_mask)
             if output_hidden_states:
                 hidden_states += (x,)
             if output_attentions:

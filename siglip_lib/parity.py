@@ -1,17 +1,19 @@
-# GENERATED FILE, DO NOT EDIT: edit notebooks/10_parity.ipynb and run `python tools/export.py`.
+# GENERATED FILE, DO NOT EDIT: edit notebooks/11_parity.ipynb and run `python tools/export.py`.
+
+import copy
+import math
 
 import torch
 import torch.nn.functional as F
 
-from siglip_lib.config import SigLipVisionConfig
+from siglip_lib.config import SigLip2VisionConfig, SigLipConfig, SigLipVisionConfig
+from siglip_lib.model import SigLipModel
+from siglip_lib.siglip2 import SigLip2VisionModel
 from siglip_lib.vision import SigLipVisionModel
 
 
 def transformers_pair(config: SigLipVisionConfig | None = None, seed: int = 0, perturb: bool = False):
-    """(ours, hf_sdpa, hf_eager): ours and transformers' SiglipVisionModel (default and eager attention), same
-    weights."""
-    import copy
-
+    """(ours, hf_sdpa, hf_eager): ours and transformers' SiglipVisionModel (sdpa and eager attention), same weights."""
     import transformers
 
     config = config if config is not None else SigLipVisionConfig()
@@ -57,11 +59,8 @@ def cosine_stats(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
 
 @torch.no_grad()
 def compare_outputs(ours, hf_sdpa, hf_eager, pixel_values, interpolate_pos_encoding=False) -> list[dict]:
-    """One row per output: name, shape, max |difference| and whether it is bit-for-bit identical.
-
-    Outputs and hidden states: our default path against transformers' default (sdpa). Attention weights: our
-    eager path against transformers' eager path, the only one that returns them.
-    """
+    """One row per output: name, shape, max |difference| and whether it is bit-for-bit identical. Outputs and
+    hidden states: our default path against transformers' (sdpa). Attention weights: both eager paths."""
     kw = dict(output_hidden_states=True, interpolate_pos_encoding=interpolate_pos_encoding)
     a = ours(pixel_values, output_attentions=True, **kw)  # (for pooler_attention, made from a's last_hidden_state)
     b = hf_sdpa(pixel_values, **kw)
@@ -107,12 +106,7 @@ def format_rows(rows: list[dict]) -> str:
 
 def siglip_pair(config=None, seed: int = 0):
     """(ours, transformers SiglipModel) with the same weights: transformers' init, perturbed, t = 10, b = -10."""
-    import math
-
     import transformers
-
-    from siglip_lib.config import SigLipConfig
-    from siglip_lib.model import SigLipModel
 
     config = config if config is not None else SigLipConfig()
     torch.manual_seed(seed)
@@ -134,3 +128,32 @@ def compare_siglip_outputs(ours, hf, pixel_values, input_ids) -> list[dict]:
     rows.append(dict(output="text last_hidden_state", ours=a.text_model_output.last_hidden_state,
                      ref=b.text_model_output.last_hidden_state, tol=1e-5))
     return _measure(rows)
+
+
+def siglip2_pair(folder, config=None, seed: int = 0, perturb: bool = False):
+    """(ours, theirs): transformers' Siglip2VisionModel with random weights (perturb: trained-like), written with
+    save_pretrained into folder, and our SigLip2VisionModel read from there by our loader."""
+    import transformers
+
+    torch.manual_seed(seed)
+    hf_config = transformers.Siglip2VisionConfig(**(config or SigLip2VisionConfig()).to_transformers_dict())
+    theirs = transformers.Siglip2VisionModel._from_config(hf_config, attn_implementation="sdpa").eval()
+    if perturb:
+        perturb_like_trained(theirs, seed)
+    transformers.logging.disable_progress_bar()  # (save_pretrained's bar, which would land in the notebook)
+    theirs.save_pretrained(folder)
+    return SigLip2VisionModel.from_pretrained(folder), theirs
+
+
+@torch.no_grad()
+def compare_siglip2(ours, theirs, inputs: dict) -> list[dict]:
+    """Rows as compare_outputs makes them: last_hidden_state on the real patches, pooler_output, and ours again
+    with noise written into the padding rows (which must change nothing)."""
+    real = inputs["pixel_attention_mask"].bool()  # [B, N]
+    noisy = dict(inputs, pixel_values=inputs["pixel_values"].where(real[..., None], 1e4))  # "noise": 10^4 everywhere
+    a, b, c = ours(**inputs), theirs(**inputs), ours(**noisy)
+    return _measure([
+        dict(output="last_hidden_state (patches)", ours=a.last_hidden_state[real], ref=b.last_hidden_state[real],
+             tol=1e-5),
+        dict(output="pooler_output", ours=a.pooler_output, ref=b.pooler_output, tol=1e-5),
+        dict(output="ours, 1e4 in the padding", ours=c.last_hidden_state[real], ref=a.last_hidden_state[real], tol=0)])

@@ -54,15 +54,19 @@ def preprocess(images, size=224, mean=IMAGE_MEAN, std=IMAGE_STD, device=None, dt
     if not images:
         raise ValueError("expected at least one image, got an empty list")
     height, width = (size, size) if isinstance(size, int) else tuple(size)
-    mean = np.asarray(mean, dtype=np.float32)[:, None, None]  # [3, 1, 1]
-    std = np.asarray(std, dtype=np.float32)[:, None, None]
     batch = []
     for image in images:
         rgb = to_rgb(load_image(image)).resize((width, height), resample=Image.Resampling.BICUBIC)  # PIL: (w, h)
-        x = np.asarray(rgb).transpose(2, 0, 1)  # [3, H, W] uint8
-        x = (x.astype(np.float64) * (1 / 255)).astype(np.float32)  # rescale, rounded as transformers does
-        batch.append(torch.from_numpy((x - mean) / std))
+        batch.append(to_pixels(rgb, mean, std))
     return torch.stack(batch).to(device=device, dtype=dtype)  # [B, 3, H, W]
+
+
+def to_pixels(rgb: Image.Image, mean=IMAGE_MEAN, std=IMAGE_STD) -> torch.Tensor:
+    """An RGB image, already resized -> [3, H, W]: rescale by 1/255, then normalize with mean and std."""
+    x = np.asarray(rgb).transpose(2, 0, 1)  # [3, H, W] uint8
+    x = (x.astype(np.float64) * (1 / 255)).astype(np.float32)  # rescale, rounded as transformers does
+    mean, std = (np.asarray(v, dtype=np.float32)[:, None, None] for v in (mean, std))  # [3, 1, 1]
+    return torch.from_numpy((x - mean) / std)
 
 
 def to_display(pixel_values: torch.Tensor, mean=IMAGE_MEAN, std=IMAGE_STD) -> torch.Tensor:

@@ -24,10 +24,11 @@ class MultiheadAttentionPoolingHead(nn.Module):
         self.layernorm = nn.LayerNorm(config.embed_dim, eps=config.layer_norm_eps)
         self.mlp = MLP(config)
 
-    def forward(self, x, output_attentions: bool = False):
-        """x [B, N, D] -> (pooled [B, D], probe attention [B, H, 1, N] or None)."""
+    def forward(self, x, output_attentions: bool = False, attention_mask=None):
+        """x [B, N, D] -> (pooled [B, D], probe attention [B, H, 1, N] or None). attention_mask [B, N]: False
+        for padding tokens, which the probe then ignores (SigLIP 2, notebook 10)."""
         probe = self.probe.expand(x.shape[0], -1, -1)  # [B, 1, D]
-        h, weights = self.attention(probe, context=x, output_attentions=output_attentions)  # [B, 1, D]
+        h, weights = self.attention(probe, x, output_attentions, attention_mask)  # [B, 1, D]
         h = h + self.mlp(self.layernorm(h))
         return h[:, 0], weights
 

@@ -1,4 +1,4 @@
-"""The attention-map tools of notebook 11 on inputs whose answer is known."""
+"""The attention-map tools of notebook 12 on inputs whose answer is known."""
 
 import functools
 import math

@@ -50,14 +50,15 @@ def test_package_is_in_sync_with_the_notebooks():
 def test_generated_files_say_where_to_edit():
     modules = {"preprocess", "embeddings", "attention", "encoder", "vision", "text", "model", "loss", "shapes", "train",
                "parity", "compare", "attention_maps", "config", "checks", "outputs", "checkpoint", "tokenizers",
-               "benchmark", "distributed", "processes", "memory", "distributed_benchmark"}
+               "benchmark", "distributed", "processes", "memory", "distributed_benchmark", "siglip2"}
     on_disk = export.generated_files_on_disk()
     assert {name.removesuffix(".py") for name in on_disk if not name.startswith("exercises/")} == modules
     banner = on_disk["embeddings.py"].split("\n\n")[0]  # two notebooks write the module: the banner names both
     assert "notebooks/01_patch_embedding.ipynb" in banner and "notebooks/02_position_embedding.ipynb" in banner
     assert any(name.startswith("exercises/") for name in on_disk)  # the checkers, from notebooks/solutions/
-    for module, notebook in [("parity", "10_parity"), ("compare", "10_parity"), ("benchmark", "A2_performance"),
-                             ("distributed", "09_scaling_out"), ("processes", "A1_engineering")]:
+    for module, notebook in [("parity", "11_parity"), ("compare", "11_parity"), ("benchmark", "A2_performance"),
+                             ("distributed", "09_scaling_out"), ("processes", "A1_engineering"),
+                             ("siglip2", "10_siglip2")]:
         assert on_disk[f"{module}.py"].startswith(f"# GENERATED FILE, DO NOT EDIT: edit notebooks/{notebook}.ipynb and")
     for text in on_disk.values():
         assert text.startswith("# GENERATED FILE, DO NOT EDIT: edit notebooks/")

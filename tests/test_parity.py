@@ -1,7 +1,7 @@
 """siglip_lib against transformers' SiglipVisionModel, same weights, CPU, fp32.
 
 The differences are computed here with torch, not with siglip_lib.parity, so that the comparison tools
-of notebook 10 are not what decides whether the model they compare is right.
+of notebook 11 are not what decides whether the model they compare is right.
 """
 
 from pathlib import Path
