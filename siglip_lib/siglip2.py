@@ -93,11 +93,10 @@ class SigLip2VisionEmbeddings(nn.Module):
     def resized_positions(self, spatial_shapes: torch.Tensor, length: int) -> torch.Tensor:
         """[B, length, D]: the learned grid resized to each image's (rows, cols), then zeros for the padding."""
         table = self.position_embedding.weight  # [256, D]
-        resized = []
-        for rows, cols in spatial_shapes.tolist():
-            grid = resize_grid(table, rows, cols).to(table.dtype)  # [rows * cols, D]
-            resized.append(torch.cat([grid, table.new_zeros(length - rows * cols, table.shape[1])]))
-        return torch.stack(resized)
+        resized = table.new_zeros(len(spatial_shapes), length, table.shape[1])  # [B, length, D]
+        for i, (rows, cols) in enumerate(spatial_shapes.tolist()):
+            resized[i, : rows * cols] = resize_grid(table, rows, cols)  # [rows * cols, D], computed in float32
+        return resized
 
     def forward(self, pixel_values: torch.Tensor, spatial_shapes: torch.Tensor) -> torch.Tensor:
         return self.patch_embedding(pixel_values) + self.resized_positions(spatial_shapes, pixel_values.shape[1])
@@ -114,8 +113,9 @@ class SigLip2VisionTransformer(SigLipVisionTransformer):
     def forward(self, pixel_values, pixel_attention_mask, spatial_shapes, output_attentions=False,
                 output_hidden_states=False) -> SigLipVisionOutput:
         mask = pixel_attention_mask.bool()  # [B, N], True for the image's patches
-        pixel_values = pixel_values.masked_fill(~mask[..., None], 0.0)  # what padding holds cannot matter
-        x = self.embeddings(pixel_values, spatial_shapes)  # [B, N, D]
+        pixels = pixel_values.masked_fill(~mask[..., None], 0.0)  # what padding holds cannot matter
+        x = self.embeddings(pixels, spatial_shapes)  # [B, N, D]
+        del pixels  # (a copy of the input: free it before the encoder needs the memory)
         x, hidden_states, attentions = self.encoder(x, output_attentions, output_hidden_states, mask)
         x = self.post_layernorm(x)  # [B, N, D]
         pooled, probe_weights = self.head(x, output_attentions, mask) if self.head is not None else (None, None)
