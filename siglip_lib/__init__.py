@@ -20,7 +20,7 @@ __all__ = ["SigLip2VisionConfig", "SigLip2VisionModel", "SigLipConfig", "SigLipM
            "SigLipTextConfig", "SigLipTextModel", "SigLipTextOutput", "SigLipVisionConfig", "SigLipVisionModel",
            "SigLipVisionOutput", "load_image", "make_shapes", "preprocess", "preprocess_naflex", "pretrained_or_random",
            "sigmoid_loss", "softmax_loss", "zero_shot"]
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 
 def __getattr__(name):
