@@ -17,7 +17,8 @@ from siglip_lib.config import SigLipVisionConfig
 
 
 def vision_flops(config: SigLipVisionConfig, height: int | None = None, width: int | None = None) -> float:
-    """Matrix-multiply FLOPs (2 per multiply-add) of one forward pass of SigLipVisionModel on one image."""
+    """Matrix-multiply FLOPs (2 per multiply-add) of one forward pass of SigLipVisionModel on one image (or of
+    SigLip2VisionModel, whose config has the same sizes, on a height x width grid of patches)."""
     height, width = height or config.image_size, width or config.image_size
     n = (height // config.patch_size) * (width // config.patch_size)  # tokens
     d, m, c, p = config.embed_dim, config.mlp_hidden_dim, config.num_channels, config.patch_size
@@ -217,9 +218,7 @@ def naflex_rows(batch_sizes, dtype, device, repeats: int, warmup: int, config=No
     with tempfile.TemporaryDirectory() as folder:
         ours, theirs = (m.to(device, dtype).eval() for m in siglip2_pair(folder, config))
     (grid_h, grid_w), p = (12, 21), config.patch_size  # 252 patches of a wide image, 4 of padding
-    flops = vision_flops(SigLipVisionConfig(**{k: getattr(config, k) for k in (
-        "num_channels", "embed_dim", "patch_size", "num_attention_heads", "num_encoder_blocks", "mlp_hidden_dim")}),
-        grid_h * p, grid_w * p)
+    flops = vision_flops(config, grid_h * p, grid_w * p)  # the same sizes: 252 tokens of a SigLIP tower
     for mode in [m for m in modes if m != "compiled"]:
         models = models_for(mode, ours, theirs)
         for batch in batch_sizes:

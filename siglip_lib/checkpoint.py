@@ -241,15 +241,22 @@ def hub_disabled() -> bool:
     return os.environ.get("SIGLIP_OFFLINE", "0") not in ("", "0")
 
 
+def vision_model_for(model_id) -> tuple:
+    """(our vision model class, the official id whose configuration it has by default) for a hub id or folder:
+    SigLIP 2's NaFlex tower when the name says siglip2, SigLIP's otherwise."""
+    from siglip_lib.siglip2 import SigLip2VisionModel
+    from siglip_lib.vision import SigLipVisionModel
+
+    if "siglip2" in str(model_id).lower():
+        return SigLip2VisionModel, SIGLIP2_MODEL_ID
+    return SigLipVisionModel, OFFICIAL_MODEL_ID
+
+
 def pretrained_or_random(model_id: str = OFFICIAL_MODEL_ID, seed: int = 0):
     """(model, pretrained: bool): the hub's weights, or, only when the hub cannot be reached (or SIGLIP_OFFLINE
     is set), random weights with the official configuration. A model id that names siglip2 gives SigLIP 2's NaFlex
     tower. Any other failure (an unknown or gated repository, a damaged file) raises."""
-    from siglip_lib.siglip2 import SigLip2VisionModel
-    from siglip_lib.vision import SigLipVisionModel
-
-    model_class, official = ((SigLip2VisionModel, SIGLIP2_MODEL_ID) if "siglip2" in model_id.lower() else
-                             (SigLipVisionModel, OFFICIAL_MODEL_ID))
+    model_class, official = vision_model_for(model_id)
     if hub_disabled():
         reason = "SIGLIP_OFFLINE is set"
     else:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import torch
 
-from siglip_lib.checkpoint import OFFICIAL_MODEL_ID, SIGLIP2_MODEL_ID, HubUnavailableError, hub_disabled
+from siglip_lib.checkpoint import (OFFICIAL_MODEL_ID, SIGLIP2_MODEL_ID, HubUnavailableError, hub_disabled,
+                                   vision_model_for)
 from siglip_lib.parity import cosine_stats, max_abs_diff
 from siglip_lib.preprocess import preprocess
 from siglip_lib.siglip2 import SigLip2VisionModel, preprocess_naflex
-from siglip_lib.vision import SigLipVisionModel
 
 
 def default_image() -> Path:
@@ -25,10 +25,9 @@ def _load_pair(model_id: str, workdir: str):
     """(ours, theirs, description): pretrained from the hub when possible, else random official weights."""
     import transformers
 
-    siglip2 = "siglip2" in model_id.lower()
-    ours_class, official = (SigLip2VisionModel, SIGLIP2_MODEL_ID) if siglip2 else (SigLipVisionModel, OFFICIAL_MODEL_ID)
-    hf_class, hf_config_class = ((transformers.Siglip2VisionModel, transformers.Siglip2VisionConfig) if siglip2 else
-                                 (transformers.SiglipVisionModel, transformers.SiglipVisionConfig))
+    ours_class, official = vision_model_for(model_id)  # SigLIP 2 when the name says siglip2
+    hf_name = ours_class.hf_classes[0]  # "SiglipVisionModel" or "Siglip2VisionModel", and its config class:
+    hf_class, hf_config_class = (getattr(transformers, name) for name in (hf_name, hf_name.replace("Model", "Config")))
     offline = f"both models get the same random weights with the {official} configuration."
     if hub_disabled():
         print(f"Offline (SIGLIP_OFFLINE is set): {offline}")

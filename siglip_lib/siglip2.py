@@ -9,6 +9,7 @@ from PIL import Image
 from siglip_lib.checkpoint import Pretrained
 from siglip_lib.checks import check_naflex_inputs, check_patch_budget
 from siglip_lib.config import SigLip2VisionConfig
+from siglip_lib.embeddings import patchify
 from siglip_lib.outputs import SigLipVisionOutput
 from siglip_lib.preprocess import IMAGE_MEAN, IMAGE_STD, load_image, to_pixels, to_rgb
 from siglip_lib.vision import SigLipVisionTransformer, init_siglip_weights
@@ -30,10 +31,10 @@ def patch_grid(height: int, width: int, patch_size: int = 16, max_num_patches: i
 
 
 def image_to_patches(pixels: torch.Tensor, patch_size: int) -> torch.Tensor:
-    """[C, H, W] -> [H/P * W/P, P * P * C]: patches row by row, each flattened in (row, column, channel) order."""
-    C, H, W = pixels.shape
-    x = pixels.reshape(C, H // patch_size, patch_size, W // patch_size, patch_size)  # [C, rows, P, cols, P]
-    return x.permute(1, 3, 2, 4, 0).reshape(-1, patch_size * patch_size * C)  # [rows * cols, P * P * C]
+    """[C, H, W] -> [H/P * W/P, P * P * C]: notebook 01's patches, row by row, each reordered to (row, column,
+    channel)."""
+    patches = patchify(pixels[None], patch_size)[0]  # [N, C * P * P], channel first
+    return patches.unflatten(-1, (len(pixels), patch_size, patch_size)).permute(0, 2, 3, 1).flatten(1)
 
 
 def preprocess_naflex(images, max_num_patches: int = 256, patch_size: int = 16, mean=IMAGE_MEAN,
